@@ -1,0 +1,532 @@
+/**
+ * Writes rendered secrets to files: atomically (temp file in the same directory, fsync, rename,
+ * directory fsync) or in place for single-file bind mounts, with mode/owner, and only when
+ * something changed.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { FilePlan } from "../config/plan.ts";
+import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/clock.ts";
+import { DENO_FS, type FsAdapter, type FsFileHandle } from "./fs_adapter.ts";
+import { type ResolvedIds, resolveIds } from "./_owner.ts";
+import { describeOsError, isNotPermitted, SinkError, type SinkStep } from "./sink_error.ts";
+
+const log = getLogger(["secrets-sync", "sink"]);
+
+/** Default largest content accepted by {@linkcode FileSink.write}: 1 MiB. */
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+/** Mode of directories created because of `createDirs`. */
+const DIR_MODE = 0o700;
+
+/** Temp files look like `.<name>.secrets-sync.<random>.tmp`: recognisable for cleanupTemps. */
+const TEMP_INFIX = ".secrets-sync.";
+const TEMP_SUFFIX = ".tmp";
+const TEMP_PATTERN = /^\..*\.secrets-sync\.[0-9a-z]{10}\.tmp$/;
+/** Keeps `.<name>.secrets-sync.<10>.tmp` under NAME_MAX (255 bytes). */
+const TEMP_NAME_BYTES = 200;
+const TEMP_ATTEMPTS = 5;
+
+/** Options of {@linkcode FileSink}. */
+export interface FileSinkOptions {
+  /** File-system port. @default DENO_FS (the real file system) */
+  fs?: FsAdapter;
+  /** Used to time writes for logs. @default SYSTEM_CLOCK */
+  clock?: Clock;
+  /** Used to name temp files. @default SYSTEM_RANDOM */
+  random?: Random;
+  /** Largest content accepted, bytes. @default 1048576 (1 MiB) */
+  maxBytes?: number;
+}
+
+/** Options of {@linkcode FileSink.write}. */
+export interface WriteOptions {
+  /** Aborts the write before it commits; the old file stays. */
+  signal?: AbortSignal;
+}
+
+/** `"written"` when content, mode or owner changed on disk; `"unchanged"` when nothing was done. */
+export type WriteResult = "written" | "unchanged";
+
+/** Result of {@linkcode FileSink.remove}. */
+export type RemoveResult = "removed" | "absent";
+
+/**
+ * Writes files so that a reader (or a crash) sees either the old or the new content, never a mix.
+ *
+ * Permissions: `--allow-read` and `--allow-write` on the target directories; `--allow-read` on
+ * /etc/passwd and /etc/group when owner/group are names. Changing the owner needs root (or
+ * CAP_CHOWN).
+ *
+ * @example
+ * ```ts
+ * const sink = new FileSink();
+ * await sink.write(
+ *   { path: "/secrets/app.env", template: "app.env", mode: 0o600, writeMode: "rename", createDirs: false },
+ *   new TextEncoder().encode("A=1\n"),
+ * ); // "written", then "unchanged" for the same bytes
+ * ```
+ */
+export class FileSink {
+  #fs: FsAdapter;
+  #clock: Clock;
+  #random: Random;
+  #maxBytes: number;
+
+  constructor(options: FileSinkOptions = {}) {
+    const {
+      fs = DENO_FS,
+      clock = SYSTEM_CLOCK,
+      random = SYSTEM_RANDOM,
+      maxBytes = DEFAULT_MAX_BYTES,
+    } = options;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new RangeError(`Invalid maxBytes "${maxBytes}": must be a non-negative integer`);
+    }
+    this.#fs = fs;
+    this.#clock = clock;
+    this.#random = random;
+    this.#maxBytes = maxBytes;
+  }
+
+  /**
+   * Writes `content` to `file.path` unless the file already holds exactly these bytes with the
+   * planned mode and owner. If only mode/owner differ they are fixed and `"written"` is returned.
+   *
+   * @throws {SinkError} with `step` naming what failed; the old file is kept and no temp file is
+   *   left behind. Rejects with the signal's reason when it aborts before the commit.
+   */
+  async write(
+    file: FilePlan,
+    content: Uint8Array,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const started = this.#clock.now();
+    const { path } = file;
+    const { dir, base } = splitPath(path);
+    checkMode(file.mode);
+    if (content.length > this.#maxBytes) {
+      throw new SinkError(
+        `Cannot write "${path}": content is ${content.length} bytes, over the limit of ${this.#maxBytes} bytes (maxBytes)`,
+        { path, step: "limit" },
+      );
+    }
+    const ids = await this.#resolveIds(file);
+    const existing = await this.#lstatTarget(path, "write");
+
+    if (existing) {
+      const sameContent = existing.size === content.length &&
+        await this.#hasContent(path, content, signal);
+      if (sameContent) {
+        if (metadataMatches(existing, file.mode, ids)) {
+          log.debug("File unchanged {path}", { path });
+          return "unchanged";
+        }
+        await this.#applyMetadata(path, path, file, ids);
+        log.info("Fixed mode/owner of {path}", { path, mode: octal(file.mode) });
+        return "written";
+      }
+    } else {
+      await this.#ensureDir(path, dir, file.createDirs);
+    }
+    signal?.throwIfAborted();
+
+    if (existing && file.writeMode === "inplace") {
+      await this.#writeInPlace(file, content, ids);
+    } else {
+      await this.#writeAtomic(file, dir, base, content, ids, signal);
+    }
+    log.info("Wrote {path}", {
+      path,
+      bytes: content.length,
+      mode: octal(file.mode),
+      writeMode: existing ? file.writeMode : "rename",
+      durationMs: this.#clock.now() - started,
+    });
+    return "written";
+  }
+
+  /**
+   * Removes `file.path` if it is a regular file.
+   *
+   * @throws {SinkError} step `"policy"` for a symlink or non-regular file, `"remove"` on failure.
+   */
+  async remove(file: FilePlan): Promise<RemoveResult> {
+    const { path } = file;
+    const { dir } = splitPath(path);
+    const existing = await this.#lstatTarget(path, "remove");
+    if (!existing) return "absent";
+    try {
+      await this.#fs.remove(path);
+    } catch (cause) {
+      if (cause instanceof Deno.errors.NotFound) return "absent";
+      throw new SinkError(`Cannot remove "${path}": ${describeOsError(cause)}`, {
+        path,
+        step: "remove",
+        cause,
+      });
+    }
+    await this.#syncDir(dir, path);
+    log.info("Removed {path}", { path });
+    return "removed";
+  }
+
+  /**
+   * Removes temp files this program left behind (after a crash or SIGKILL) in `dirs`. Call it at
+   * start, before the first write. Missing or unreadable directories are skipped.
+   *
+   * @returns how many temp files were removed.
+   */
+  async cleanupTemps(dirs: string[]): Promise<number> {
+    let removed = 0;
+    for (const dir of new Set(dirs)) {
+      try {
+        for await (const entry of this.#fs.readDir(dir)) {
+          if (!entry.isFile || !TEMP_PATTERN.test(entry.name)) continue;
+          const tempPath = joinPath(dir, entry.name);
+          try {
+            await this.#fs.remove(tempPath);
+            removed++;
+          } catch (cause) {
+            log.warn("Cannot remove temp file {path}: {reason}", {
+              path: tempPath,
+              reason: describeOsError(cause),
+            });
+          }
+        }
+      } catch (cause) {
+        if (cause instanceof Deno.errors.NotFound) continue;
+        log.warn("Cannot scan {dir} for temp files: {reason}", {
+          dir,
+          reason: describeOsError(cause),
+        });
+      }
+    }
+    if (removed > 0) log.info("Removed {count} leftover temp files", { count: removed });
+    return removed;
+  }
+
+  async #resolveIds(file: FilePlan): Promise<ResolvedIds> {
+    try {
+      return await resolveIds(this.#fs, file.owner, file.group);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new SinkError(`Cannot write "${file.path}": ${reason}`, {
+        path: file.path,
+        step: "chown",
+        cause,
+      });
+    }
+  }
+
+  /** Stats the target without following a symlink; refuses anything but a regular file. */
+  async #lstatTarget(path: string, verb: "write" | "remove"): Promise<Deno.FileInfo | undefined> {
+    let info: Deno.FileInfo;
+    try {
+      info = await this.#fs.lstat(path);
+    } catch (cause) {
+      if (cause instanceof Deno.errors.NotFound) return undefined;
+      throw new SinkError(`Cannot ${verb} "${path}": ${describeOsError(cause)}`, {
+        path,
+        step: "stat",
+        cause,
+      });
+    }
+    if (info.isSymlink) {
+      throw new SinkError(
+        `Cannot ${verb} "${path}": it is a symbolic link; refusing to ${verb} through it`,
+        { path, step: "policy" },
+      );
+    }
+    if (!info.isFile) {
+      throw new SinkError(`Cannot ${verb} "${path}": not a regular file (${describeKind(info)})`, {
+        path,
+        step: "policy",
+      });
+    }
+    return info;
+  }
+
+  /** True when the file at `path` holds exactly `content` (its size was already checked). */
+  async #hasContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+    let handle: FsFileHandle | undefined;
+    try {
+      handle = await this.#fs.open(path, { read: true });
+      // One byte more than expected tells a file that grew since the stat.
+      const buf = new Uint8Array(content.length + 1);
+      let filled = 0;
+      while (filled < buf.length) {
+        signal?.throwIfAborted();
+        const n = await handle.read(buf.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
+      if (filled !== content.length) return false;
+      for (let i = 0; i < content.length; i++) if (buf[i] !== content[i]) return false;
+      return true;
+    } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
+      throw new SinkError(
+        `Cannot write "${path}": ${describeOsError(cause)} (reading the current file)`,
+        {
+          path,
+          step: "read",
+          cause,
+        },
+      );
+    } finally {
+      handle?.close();
+    }
+  }
+
+  async #ensureDir(path: string, dir: string, createDirs: boolean): Promise<void> {
+    try {
+      await this.#fs.lstat(dir);
+      return;
+    } catch (cause) {
+      if (!(cause instanceof Deno.errors.NotFound)) {
+        throw new SinkError(
+          `Cannot write "${path}": ${describeOsError(cause)} (directory "${dir}")`,
+          { path, step: "stat", cause },
+        );
+      }
+      if (!createDirs) {
+        throw new SinkError(
+          `Cannot write "${path}": directory "${dir}" does not exist; create it or set createDirs: true`,
+          { path, step: "mkdir", cause },
+        );
+      }
+    }
+    try {
+      await this.#fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+      log.info("Created directory {dir}", { dir, mode: octal(DIR_MODE) });
+    } catch (cause) {
+      throw new SinkError(
+        `Cannot write "${path}": ${describeOsError(cause)} (creating directory "${dir}")`,
+        { path, step: "mkdir", cause },
+      );
+    }
+  }
+
+  async #writeAtomic(
+    file: FilePlan,
+    dir: string,
+    base: string,
+    content: Uint8Array,
+    ids: ResolvedIds,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const { path } = file;
+    const { handle, tempPath } = await this.#createTemp(path, dir, base, file.mode);
+    let open = true;
+    try {
+      await this.#step(path, "write", "writing temp file", () => writeAll(handle, content));
+      await this.#step(path, "fsync", "fsync of temp file", () => handle.sync());
+      open = false;
+      handle.close();
+      // Owner before mode: chown(2) may clear set-id bits, and chmod beats the umask.
+      await this.#applyMetadata(path, tempPath, file, ids);
+      signal?.throwIfAborted();
+      try {
+        await this.#fs.rename(tempPath, path);
+      } catch (cause) {
+        // EBUSY: the target is a mount point, typically a single-file Docker bind mount.
+        const hint = cause instanceof Deno.errors.Busy
+          ? "; if the file is a single-file bind mount, set writeMode: inplace"
+          : "";
+        throw new SinkError(
+          `Cannot write "${path}": ${describeOsError(cause)} (rename over target)${hint}`,
+          { path, step: "rename", cause },
+        );
+      }
+    } catch (err) {
+      if (open) handle.close();
+      await this.#fs.remove(tempPath).catch((cause) => {
+        log.warn("Cannot remove temp file {path}: {reason}", {
+          path: tempPath,
+          reason: describeOsError(cause),
+        });
+      });
+      throw err;
+    }
+    // The rename is durable only once the directory entry is on disk.
+    await this.#syncDir(dir, path);
+  }
+
+  async #createTemp(
+    path: string,
+    dir: string,
+    base: string,
+    mode: number,
+  ): Promise<{ handle: FsFileHandle; tempPath: string }> {
+    for (let attempt = 1;; attempt++) {
+      const tempPath = joinPath(dir, tempName(base, this.#random));
+      try {
+        // createNew (O_EXCL): never reuse or follow anything already at the temp path.
+        const handle = await this.#fs.open(tempPath, { write: true, createNew: true, mode });
+        return { handle, tempPath };
+      } catch (cause) {
+        if (cause instanceof Deno.errors.AlreadyExists && attempt < TEMP_ATTEMPTS) continue;
+        // Atomic writes need a writable directory; in-place writes only need a writable file.
+        const hint = cause instanceof Deno.errors.PermissionDenied
+          ? "; atomic writes need a writable directory, or set writeMode: inplace"
+          : "";
+        const reason = describeOsError(cause);
+        throw new SinkError(
+          `Cannot write "${path}": ${reason} (creating temp file in "${dir}")${hint}`,
+          { path, step: "open", cause },
+        );
+      }
+    }
+  }
+
+  /** Truncates and rewrites the existing inode: visible through single-file bind mounts. */
+  async #writeInPlace(file: FilePlan, content: Uint8Array, ids: ResolvedIds): Promise<void> {
+    const { path } = file;
+    // Tighten mode/owner before the new content lands in the file.
+    await this.#applyMetadata(path, path, file, ids);
+    const handle = await this.#step(
+      path,
+      "open",
+      "opening for in-place write",
+      () => this.#fs.open(path, { write: true }),
+    );
+    try {
+      await this.#step(path, "write", "truncating", () => handle.truncate(0));
+      await this.#step(path, "write", "writing in place", () => writeAll(handle, content));
+      await this.#step(path, "fsync", "fsync", () => handle.sync());
+    } finally {
+      handle.close();
+    }
+  }
+
+  async #applyMetadata(
+    path: string,
+    target: string,
+    file: FilePlan,
+    ids: ResolvedIds,
+  ): Promise<void> {
+    if (ids.uid !== null || ids.gid !== null) {
+      try {
+        await this.#fs.chown(target, ids.uid, ids.gid);
+      } catch (cause) {
+        const what = describeChown(file);
+        const reason = cause instanceof Deno.errors.PermissionDenied && isNotPermitted(cause)
+          ? "operation not permitted — the process must run as root or as that owner"
+          : describeOsError(cause);
+        throw new SinkError(`Cannot write "${path}": ${reason} (${what})`, {
+          path,
+          step: "chown",
+          cause,
+        });
+      }
+    }
+    await this.#step(
+      path,
+      "chmod",
+      `chmod ${octal(file.mode)}`,
+      () => this.#fs.chmod(target, file.mode),
+    );
+  }
+
+  async #syncDir(dir: string, path: string): Promise<void> {
+    let handle: FsFileHandle | undefined;
+    try {
+      handle = await this.#fs.open(dir, { read: true });
+      await handle.sync();
+    } catch (cause) {
+      // The new content is already in place; some file systems cannot fsync a directory.
+      log.warn("Cannot fsync directory {dir} after writing {path}: {reason}", {
+        dir,
+        path,
+        reason: describeOsError(cause),
+      });
+    } finally {
+      handle?.close();
+    }
+  }
+
+  async #step<T>(path: string, step: SinkStep, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      throw new SinkError(`Cannot write "${path}": ${describeOsError(cause)} (${what})`, {
+        path,
+        step,
+        cause,
+      });
+    }
+  }
+}
+
+async function writeAll(handle: FsFileHandle, content: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < content.length) {
+    const n = await handle.write(content.subarray(offset));
+    if (n <= 0) throw new Deno.errors.WriteZero("write returned 0 bytes");
+    offset += n;
+  }
+}
+
+function metadataMatches(info: Deno.FileInfo, mode: number, ids: ResolvedIds): boolean {
+  if (info.mode !== null && (info.mode & 0o7777) !== mode) return false;
+  if (ids.uid !== null && info.uid !== ids.uid) return false;
+  if (ids.gid !== null && info.gid !== ids.gid) return false;
+  return true;
+}
+
+function checkMode(mode: number): void {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+    throw new RangeError(`Invalid mode "${mode}": must be an integer from 0 to 0o7777`);
+  }
+}
+
+function splitPath(path: string): { dir: string; base: string } {
+  const slash = path.lastIndexOf("/");
+  const base = path.slice(slash + 1);
+  if (!path.startsWith("/") || base === "" || base === "." || base === "..") {
+    throw new SinkError(`Cannot write "${path}": the path must be absolute and name a file`, {
+      path,
+      step: "policy",
+    });
+  }
+  return { dir: slash === 0 ? "/" : path.slice(0, slash), base };
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+function tempName(base: string, random: Random): string {
+  const encoder = new TextEncoder();
+  let short = "";
+  for (const ch of base) {
+    if (encoder.encode(short + ch).length > TEMP_NAME_BYTES) break;
+    short += ch;
+  }
+  let suffix = "";
+  for (let i = 0; i < 10; i++) suffix += Math.floor(random() * 36).toString(36);
+  return `.${short}${TEMP_INFIX}${suffix}${TEMP_SUFFIX}`;
+}
+
+function describeKind(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "a special file";
+}
+
+function describeChown(file: FilePlan): string {
+  const parts: string[] = [];
+  if (file.owner !== undefined && file.owner !== "") parts.push(`owner "${file.owner}"`);
+  if (file.group !== undefined && file.group !== "") parts.push(`group "${file.group}"`);
+  return `chown to ${parts.join(" and ")}`;
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, "0")}`;
+}
