@@ -1,0 +1,56 @@
+/**
+ * Tracing hooks on `@opentelemetry/api`. With `OTEL_DENO=true` Deno's built-in OpenTelemetry
+ * provides the SDK and exports over OTLP; without it the API is a no-op and costs next to nothing.
+ *
+ * @module
+ */
+import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+
+/** Name of the tracer every span of this program comes from. */
+export const TRACER_NAME = "secrets-sync";
+
+/** Attribute values a span accepts: names, counts, flags — never secret values. */
+export type SpanAttributes = Record<string, string | number | boolean>;
+
+export type { Span };
+
+/**
+ * Runs `fn` inside an active span named `name`. When `fn` throws, the span's status becomes
+ * ERROR with the error's kind (its `kind` field when it is a string, else its `name`) as the
+ * message and as the `error.type` attribute; the error's message and stack are never recorded,
+ * since they might hold values. The error is rethrown.
+ *
+ * @example
+ * ```ts
+ * const data = await withSpan("vault.read", { secret: "db" }, () => client.readSecret(ref));
+ * ```
+ */
+export function withSpan<T>(
+  name: string,
+  attributes: SpanAttributes,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const tracer = trace.getTracer(TRACER_NAME);
+  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      const kind = errorKind(error);
+      span.setAttribute("error.type", kind);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: kind });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** `VaultError`-style `kind` first, then the class name. */
+function errorKind(error: unknown): string {
+  if (error !== null && typeof error === "object") {
+    const { kind, name } = error as { kind?: unknown; name?: unknown };
+    if (typeof kind === "string" && kind !== "") return kind;
+    if (typeof name === "string" && name !== "") return name;
+  }
+  return typeof error;
+}

@@ -1,0 +1,168 @@
+import { assert, assertEquals, assertFalse, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { Registry } from "prom-client";
+import { createMetrics, type Metrics } from "../../src/observe/metrics.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+
+/** The value of the sample line `name{labels} value`, or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+function exercise(metrics: Metrics, clock: FakeClock): void {
+  metrics.recordFetchSuccess("db");
+  metrics.recordFetchSuccess("db");
+  metrics.recordFetchError("db", "permission_denied");
+  metrics.observeSyncDuration("db", 0.042);
+  metrics.recordSyncSuccess("db", clock.now());
+  metrics.setBreakerState("default", "half_open");
+  metrics.setSecretsConfigured(3);
+  metrics.setSecretsSynced(2);
+  metrics.recordFileWrite("db", "written");
+  metrics.recordFileWrite("db", "unchanged");
+  metrics.recordHookRun("db", "signal", "success");
+  metrics.observeVaultRequest("read", 200, 0.012);
+  metrics.setTokenTtl("default", 3600);
+  metrics.recordAuth("default", "login", "success");
+  metrics.recordConfigReload("failure");
+}
+
+Deno.test("createMetrics() exposes the seed's six metrics with their names and the added ones", async () => {
+  const clock = new FakeClock();
+  const metrics = createMetrics({ version: "1.2.3", clock });
+  exercise(metrics, clock);
+  await clock.tick(90_000);
+  const text = await metrics.text();
+  assertEquals(sample(text, 'secret_fetch_total{secret="db",status="success"}'), 2);
+  assertEquals(sample(text, 'secret_fetch_total{secret="db",status="error"}'), 1);
+  assertEquals(sample(text, 'secret_fetch_errors_total{secret="db",kind="permission_denied"}'), 1);
+  assertEquals(sample(text, 'secret_sync_duration_seconds_count{secret="db"}'), 1);
+  assertEquals(sample(text, 'secret_sync_duration_seconds_bucket{le="0.05",secret="db"}'), 1);
+  assertEquals(sample(text, 'circuit_breaker_state{breaker="default"}'), 1);
+  assertEquals(sample(text, "secrets_configured"), 3);
+  assertEquals(sample(text, "secrets_synced"), 2);
+  assertEquals(
+    sample(text, 'secret_last_success_timestamp_seconds{secret="db"}'),
+    1_700_000_000,
+  );
+  assertEquals(sample(text, 'secret_staleness_seconds{secret="db"}'), 90);
+  assertEquals(sample(text, 'file_writes_total{secret="db",result="written"}'), 1);
+  assertEquals(sample(text, 'file_writes_total{secret="db",result="unchanged"}'), 1);
+  assertEquals(sample(text, 'hook_runs_total{secret="db",kind="signal",result="success"}'), 1);
+  assertEquals(
+    sample(text, 'vault_request_duration_seconds_count{operation="read",status="200"}'),
+    1,
+  );
+  assertEquals(sample(text, 'vault_token_ttl_seconds{credentials="default"}'), 3600);
+  assertEquals(
+    sample(text, 'auth_total{credentials="default",operation="login",result="success"}'),
+    1,
+  );
+  assertEquals(sample(text, 'config_reloads_total{result="failure"}'), 1);
+  assertEquals(
+    sample(text, `secrets_sync_build_info{version="1.2.3",deno="${Deno.version.deno}"}`),
+    1,
+  );
+});
+
+Deno.test("Metrics.setBreakerState() follows the seed's 0 closed, 1 half-open, 2 open convention", async () => {
+  const metrics = createMetrics();
+  const values: number[] = [];
+  for (const state of ["closed", "half_open", "open"] as const) {
+    metrics.setBreakerState("b", state);
+    values.push(sample(await metrics.text(), 'circuit_breaker_state{breaker="b"}')!);
+  }
+  assertEquals(values, [0, 1, 2]);
+});
+
+Deno.test("Metrics.setSecretsSynced() goes down as well as up", async () => {
+  const metrics = createMetrics();
+  metrics.setSecretsSynced(3);
+  metrics.setSecretsSynced(1);
+  assertEquals(sample(await metrics.text(), "secrets_synced"), 1);
+});
+
+Deno.test("Metrics.removeSecret() drops every series of that secret and keeps the others", async () => {
+  const clock = new FakeClock();
+  const metrics = createMetrics({ clock });
+  exercise(metrics, clock);
+  metrics.recordFetchSuccess("api");
+  metrics.recordSyncSuccess("api", clock.now());
+  metrics.removeSecret("db");
+  const text = await metrics.text();
+  assertFalse(text.includes('secret="db"'), text);
+  assertEquals(sample(text, 'secret_fetch_total{secret="api",status="success"}'), 1);
+  assertEquals(sample(text, 'secret_staleness_seconds{secret="api"}'), 0);
+  assertEquals(sample(text, 'vault_token_ttl_seconds{credentials="default"}'), 3600);
+});
+
+Deno.test("Metrics.removeCredentials() and removeBreaker() drop their series", async () => {
+  const clock = new FakeClock();
+  const metrics = createMetrics({ clock });
+  exercise(metrics, clock);
+  metrics.removeCredentials("default");
+  metrics.removeBreaker("default");
+  const text = await metrics.text();
+  assertFalse(text.includes('credentials="default"'), text);
+  assertFalse(text.includes('breaker="default"'), text);
+});
+
+Deno.test("createMetrics() registers on its own registry, not prom-client's global one", async () => {
+  const { register } = await import("prom-client");
+  const registry = new Registry();
+  const metrics = createMetrics({ registry });
+  metrics.recordFetchSuccess("db");
+  assertStringIncludes(await registry.metrics(), "secret_fetch_total");
+  assertFalse((await register.metrics()).includes("secret_fetch_total"));
+  // Two instances side by side do not collide on metric names.
+  createMetrics().recordFetchSuccess("db");
+});
+
+Deno.test("Metrics.text() has the Prometheus text content type", () => {
+  assertMatch(createMetrics().contentType, /^text\/plain; version=0\.0\.4/);
+});
+
+Deno.test("Metrics ignore negative or non-finite durations instead of corrupting histograms", async () => {
+  const metrics = createMetrics();
+  metrics.observeSyncDuration("db", Number.NaN);
+  metrics.observeSyncDuration("db", -1);
+  metrics.observeVaultRequest("read", 200, Number.POSITIVE_INFINITY);
+  const text = await metrics.text();
+  assertEquals(sample(text, 'secret_sync_duration_seconds_count{secret="db"}'), undefined);
+});
+
+Deno.test({
+  name: "Metrics.text() passes `promtool check metrics`",
+  ignore: !hasPromtool(),
+  async fn() {
+    const clock = new FakeClock();
+    const metrics = createMetrics({ version: "1.2.3", clock });
+    exercise(metrics, clock);
+    const child = new Deno.Command("promtool", {
+      args: ["check", "metrics"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(await metrics.text()));
+    await writer.close();
+    const { code, stdout, stderr } = await child.output();
+    const report = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    assert(code === 0, `promtool check metrics failed:\n${report}`);
+    assertEquals(report.trim(), "", report);
+  },
+});
+
+function hasPromtool(): boolean {
+  try {
+    new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return true;
+  } catch {
+    console.warn(
+      "promtool not found: skipping `promtool check metrics` (apt-get install prometheus)",
+    );
+    return false;
+  }
+}
