@@ -1,0 +1,3 @@
+module secrets-sync/tests/support/devbao
+
+go 1.26
