@@ -1,0 +1,49 @@
+/**
+ * Every environment variable the config loader reads besides the `${VAR}`s a config references
+ * (those are in `plan.envUsed`), for `--allow-env` lists and docs.
+ *
+ * @module
+ */
+
+/** Overrides of `secretStore` (the vault CLI's names). */
+export const STORE_ENV_VARIABLES = [
+  "VAULT_ADDR",
+  "VAULT_NAMESPACE",
+  "VAULT_TOKEN",
+  "VAULT_ROLE_ID",
+  "VAULT_SECRET_ID",
+  "VAULT_CACERT",
+  "VAULT_CAPATH",
+  "VAULT_CLIENT_CERT",
+  "VAULT_CLIENT_KEY",
+  "VAULT_TLS_SERVER_NAME",
+  "VAULT_SKIP_VERIFY",
+] as const;
+
+/** Overrides of `settings` (the seed's names). */
+export const SETTINGS_ENV_VARIABLES = [
+  "LOG_LEVEL",
+  "LOG_FORMAT",
+  "ENABLE_METRICS",
+  "METRICS_ADDR",
+  "METRICS_PORT",
+  "STATUS_FILE",
+  "WATCH_CONFIG",
+  "CONCURRENCY",
+  "CIRCUIT_BREAKER_MAX_REQUESTS",
+  "CIRCUIT_BREAKER_INTERVAL",
+  "CIRCUIT_BREAKER_TIMEOUT",
+  "INITIAL_BACKOFF",
+  "MAX_BACKOFF",
+  "BACKOFF_MULTIPLIER",
+] as const;
+
+/** All variables the loader may read: overrides, CONFIG_FILE, and the yaml parser's debug flags. */
+export const CONFIG_ENV_VARIABLES: readonly string[] = [
+  "CONFIG_FILE",
+  ...STORE_ENV_VARIABLES,
+  ...SETTINGS_ENV_VARIABLES,
+  // Read by the `yaml` package on every parse (debug output switches).
+  "LOG_TOKENS",
+  "LOG_STREAM",
+];

@@ -1,0 +1,98 @@
+/**
+ * Finding and reading the config file (the only I/O in config/ besides credential files).
+ *
+ * @module
+ */
+
+import type { Plan } from "./plan.ts";
+import type { EnvLookup } from "./env_expand.ts";
+import { parseConfig } from "./parse_config.ts";
+import { ConfigError } from "./config_error.ts";
+import { isAbsolute, resolvePath } from "./_paths.ts";
+
+/** Default places to look for the config, in order. */
+export const DEFAULT_CONFIG_PATHS = ["./config.yaml", "/etc/secrets-sync/config.yaml"] as const;
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Environment lookup. @default `Deno.env.get` */
+  env?: EnvLookup;
+  /** Reads the file. @default `Deno.readTextFile` */
+  readTextFile?: (path: string) => Promise<string>;
+  /** Directory a relative path is resolved against. @default `Deno.cwd()` */
+  cwd?: string;
+}
+
+/**
+ * Reads, validates and plans the config file at `path`.
+ *
+ * Permissions: `--allow-read` for the file, `--allow-env` (the `${VAR}`s it references, the
+ * override variables, and LOG_TOKENS/LOG_STREAM that the yaml parser reads).
+ *
+ * @example
+ * ```ts
+ * const plan = await loadConfig("./config.yaml");
+ * ```
+ * @throws {ConfigError} when the file cannot be read or is invalid.
+ */
+export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<Plan> {
+  const {
+    env = (name: string) => Deno.env.get(name),
+    readTextFile = (p: string) => Deno.readTextFile(p),
+  } = options;
+  const file = isAbsolute(path)
+    ? resolvePath("/", path)
+    : resolvePath(options.cwd ?? Deno.cwd(), path);
+  let text: string;
+  try {
+    text = await readTextFile(file);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : error instanceof Deno.errors.IsADirectory
+      ? "is a directory"
+      : (error as Error).message;
+    throw new ConfigError([{
+      file,
+      line: 0,
+      column: 0,
+      key: "",
+      message: `Cannot read config: ${reason}`,
+    }], {
+      cause: error,
+    });
+  }
+  return parseConfig(text, { file, env });
+}
+
+/** Options of {@linkcode findConfigFile}. */
+export interface FindConfigFileOptions {
+  /** The `--config`/`-c` flag's value, if given. */
+  flag?: string;
+  env: EnvLookup;
+  /** Whether a file exists (e.g. a `Deno.statSync` wrapper). */
+  exists: (path: string) => boolean;
+}
+
+/**
+ * Picks the config file: `--config`/`-c`, then `CONFIG_FILE`, then the first existing of
+ * `./config.yaml` and `/etc/secrets-sync/config.yaml`, else `./config.yaml` (whose absence
+ * `loadConfig` then reports).
+ *
+ * @example
+ * ```ts
+ * const path = findConfigFile({ flag: args.config, env: Deno.env.get, exists: fileExists });
+ * ```
+ */
+export function findConfigFile(options: FindConfigFileOptions): string {
+  const { flag, env, exists } = options;
+  if (flag !== undefined && flag !== "") return flag;
+  const fromEnv = env("CONFIG_FILE");
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  for (const candidate of DEFAULT_CONFIG_PATHS) {
+    if (exists(candidate)) return candidate;
+  }
+  return DEFAULT_CONFIG_PATHS[0];
+}

@@ -1,0 +1,52 @@
+/**
+ * Loading and validating the config: YAML (the secrets-sync v0.1.0 format, extended) with
+ * line:column errors, `${VAR}` expansion, environment overrides and defaults, resolved into one
+ * normalised {@linkcode Plan} that the rest of the program consumes.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, findConfigFile, loadConfig } from "./config/mod.ts";
+ *
+ * const path = findConfigFile({ flag: undefined, env: (n) => Deno.env.get(n), exists: () => true });
+ * try {
+ *   const plan = await loadConfig(path);
+ *   console.log(plan.secrets.map((s) => s.name));
+ * } catch (err) {
+ *   if (err instanceof ConfigError) console.error(err.message); // file:line:col: key: message
+ *   else throw err;
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export type * from "./plan.ts";
+export { ConfigError, type ConfigIssue, formatConfigIssue } from "./config_error.ts";
+export { formatDuration, parseDuration } from "./duration.ts";
+export { formatFileMode, MAX_FILE_MODE, parseFileMode } from "./file_mode.ts";
+export { type EnvLookup, expandEnv, type ExpandResult } from "./env_expand.ts";
+export {
+  formatKeyPath,
+  type KeyPath,
+  NO_SOURCE,
+  type PositionTarget,
+  type SourceLocator,
+  type SourcePosition,
+} from "./source_locator.ts";
+export { MAX_CONFIG_BYTES, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { planFromSeed, type PlanFromSeedOptions } from "./plan_from_seed.ts";
+export {
+  DEFAULT_CONFIG_PATHS,
+  findConfigFile,
+  type FindConfigFileOptions,
+  loadConfig,
+  type LoadConfigOptions,
+} from "./load_config.ts";
+export {
+  CONFIG_ENV_VARIABLES,
+  SETTINGS_ENV_VARIABLES,
+  STORE_ENV_VARIABLES,
+} from "./env_variables.ts";
+export { SETTINGS_DEFAULTS } from "./_settings.ts";
+export { SECRET_DEFAULTS } from "./_secret.ts";
+export { STORE_DEFAULTS } from "./_store.ts";

@@ -1,0 +1,74 @@
+/**
+ * Config text → {@linkcode Plan}: YAML with positions, `${VAR}` expansion, format detection, then
+ * the format's planner. Pure: no I/O; the environment comes in as a function.
+ *
+ * @module
+ */
+
+import type { Plan } from "./plan.ts";
+import type { EnvLookup } from "./env_expand.ts";
+import { IssueList } from "./_issues.ts";
+import { readYaml } from "./_yaml_source.ts";
+import { checkFile, collectSeedPlan } from "./plan_from_seed.ts";
+import { dirname, resolvePath } from "./_paths.ts";
+import type { KeyPath } from "./source_locator.ts";
+
+/** Options of {@linkcode parseConfig}. */
+export interface ParseConfigOptions {
+  /** Path of the config file, for messages and to resolve relative paths in it. */
+  file: string;
+  /** Environment lookup, e.g. `(name) => Deno.env.get(name)`. */
+  env: EnvLookup;
+  /** Directory a relative `file` is resolved against. @default none: `file` must be absolute */
+  cwd?: string;
+}
+
+/** Largest config text accepted (a config with 10,000 secrets is about 3 MiB). */
+export const MAX_CONFIG_BYTES = 32 * 1024 * 1024;
+
+/** Template sources are taken literally: `${...}` there belongs to the rendered file. */
+function isTemplateSource(path: KeyPath): boolean {
+  return path.length === 5 && path[0] === "secrets" && path[2] === "template" &&
+    path[3] === "data";
+}
+
+/**
+ * Parses and validates config text into a Plan.
+ *
+ * @example
+ * ```ts
+ * const plan = parseConfig(text, { file: "/etc/secrets-sync/config.yaml", env: (n) => Deno.env.get(n) });
+ * ```
+ * @throws {ConfigError} listing every problem with file, line, column and key.
+ * @throws {TypeError} when `file` is relative and no `cwd` is given.
+ */
+export function parseConfig(text: string, options: ParseConfigOptions): Plan {
+  const { env, cwd } = options;
+  const file = checkFile(
+    cwd !== undefined && !options.file.startsWith("/")
+      ? resolvePath(cwd, options.file)
+      : options.file,
+  );
+  const issues = new IssueList();
+  if (text.length > MAX_CONFIG_BYTES) {
+    issues.add([], `The config is too large: at most ${MAX_CONFIG_BYTES} bytes`);
+    issues.throwIfAny(file, { position: () => ({ line: 1, column: 1 }), keys: () => undefined });
+  }
+  const source = readYaml(text, { env, issues, literal: isTemplateSource });
+  if (source.data === undefined) {
+    if (issues.size === 0) issues.add([], "The config is empty: expected secretStore and secrets");
+    issues.throwIfAny(file, source.locator);
+  }
+  const ctx = { file, dir: dirname(file), env, issues, locator: source.locator };
+  const data = source.data as Record<string, unknown> | null;
+  if (data !== null && typeof data === "object" && "kind" in data && "apiVersion" in data) {
+    issues.add(
+      ["kind"],
+      "ExternalSecret manifests are not supported yet; use the secretStore/secrets format",
+    );
+    issues.throwIfAny(file, source.locator);
+  }
+  const plan = collectSeedPlan(source.data, ctx, source.envUsed);
+  issues.throwIfAny(file, source.locator);
+  return plan!;
+}

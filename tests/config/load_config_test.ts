@@ -1,0 +1,92 @@
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import {
+  ConfigError,
+  DEFAULT_CONFIG_PATHS,
+  findConfigFile,
+  loadConfig,
+} from "../../src/config/mod.ts";
+import { tmpDir } from "../support/tmp_dir.ts";
+import { envOf, MINIMAL } from "./_helpers.ts";
+
+Deno.test("loadConfig() reads the file and resolves outputs against its directory", async () => {
+  await using dir = await tmpDir();
+  const path = dir.join("config.yaml");
+  await Deno.writeTextFile(path, MINIMAL.replace("/secrets/db.env", "out/db.env"));
+  const plan = await loadConfig(path, { env: envOf() });
+  equal(plan.file, path);
+  equal(plan.secrets[0]!.files[0]!.path, dir.join("out", "db.env"));
+});
+
+Deno.test("loadConfig() resolves a relative config path against cwd", async () => {
+  const read: string[] = [];
+  const plan = await loadConfig("conf/../conf/config.yaml", {
+    env: envOf(),
+    cwd: "/srv/app",
+    readTextFile: (p) => {
+      read.push(p);
+      return Promise.resolve(MINIMAL);
+    },
+  });
+  deepEqual(read, ["/srv/app/conf/config.yaml"]);
+  equal(plan.file, "/srv/app/conf/config.yaml");
+});
+
+Deno.test("loadConfig() reports a missing file as a ConfigError naming it", async () => {
+  await using dir = await tmpDir();
+  const path = dir.join("nope.yaml");
+  await rejects(loadConfig(path, { env: envOf() }), (err: ConfigError) => {
+    equal(err.name, "ConfigError");
+    equal(err.message, `${path}: Cannot read config: no such file`);
+    equal(err.cause instanceof Deno.errors.NotFound, true);
+    return true;
+  });
+});
+
+Deno.test("loadConfig() reports a directory as a ConfigError", async () => {
+  await using dir = await tmpDir();
+  await rejects(loadConfig(dir.path, { env: envOf() }), ConfigError);
+});
+
+Deno.test("loadConfig() passes validation errors through with the absolute file name", async () => {
+  await using dir = await tmpDir();
+  const path = dir.join("config.yaml");
+  await Deno.writeTextFile(path, MINIMAL.replace("key: app/db", "key: app/db\n    kvVersion: 3"));
+  await rejects(loadConfig(path, { env: envOf() }), (err: ConfigError) => {
+    deepEqual(err.issues.map((i) => [i.file, i.line, i.column, i.key]), [
+      [path, 7, 16, "secrets[0].kvVersion"],
+    ]);
+    return true;
+  });
+});
+
+Deno.test("findConfigFile() prefers the flag", () => {
+  equal(
+    findConfigFile({ flag: "/a.yaml", env: envOf({ CONFIG_FILE: "/b.yaml" }), exists: () => true }),
+    "/a.yaml",
+  );
+});
+
+Deno.test("findConfigFile() uses CONFIG_FILE without a flag", () => {
+  equal(
+    findConfigFile({ env: envOf({ CONFIG_FILE: "/b.yaml" }), exists: () => true }),
+    "/b.yaml",
+  );
+});
+
+Deno.test("findConfigFile() tries ./config.yaml, then /etc/secrets-sync/config.yaml", () => {
+  const asked: string[] = [];
+  const found = findConfigFile({
+    env: envOf(),
+    exists: (p) => {
+      asked.push(p);
+      return p === "/etc/secrets-sync/config.yaml";
+    },
+  });
+  equal(found, "/etc/secrets-sync/config.yaml");
+  deepEqual(asked, [...DEFAULT_CONFIG_PATHS]);
+  equal(findConfigFile({ env: envOf(), exists: (p) => p === "./config.yaml" }), "./config.yaml");
+});
+
+Deno.test("findConfigFile() falls back to ./config.yaml when nothing exists", () => {
+  equal(findConfigFile({ env: envOf({ CONFIG_FILE: "" }), exists: () => false }), "./config.yaml");
+});
