@@ -1,1 +1,106 @@
-console.log("secrets-sync");
+/**
+ * secrets-sync: the entry point. Parses the command line, picks a command, turns results into exit
+ * codes. No logic beyond wiring lives here.
+ *
+ * @module
+ */
+import { parseArgs, UsageError } from "./cli/args.ts";
+import { helpText } from "./cli/help.ts";
+import { versionText } from "./cli/version.ts";
+import { findConfigFile } from "./config/mod.ts";
+
+// Commands are imported when chosen, so that `isready` (a healthcheck run every few seconds)
+// does not pay for loading the whole program.
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env for this name: treat as unset
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Aborts on SIGTERM/SIGINT; a second signal exits at once. */
+function shutdownSignal(): AbortSignal {
+  const controller = new AbortController();
+  for (const name of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(name, () => {
+      if (controller.signal.aborted) Deno.exit(130);
+      controller.abort(new Error(name));
+    });
+  }
+  return controller.signal;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.flags.help === true || args.command === "help") {
+    console.log(helpText());
+    return 0;
+  }
+  const configPath = () =>
+    findConfigFile({ ...(args.config ? { flag: args.config } : {}), env, exists });
+  switch (args.command) {
+    case "version":
+      console.log(versionText());
+      return 0;
+    case "run": {
+      const { runCommand } = await import("./cli/run.ts");
+      return await runCommand({
+        configPath: configPath(),
+        env,
+        signal: shutdownSignal(),
+        onReloadRequest: (reload) => {
+          const listener = () => reload();
+          Deno.addSignalListener("SIGHUP", listener);
+          return () => Deno.removeSignalListener("SIGHUP", listener);
+        },
+      });
+    }
+    case "once": {
+      const timeout = args.flags.timeout;
+      const { onceCommand } = await import("./cli/once.ts");
+      const { parseDuration } = await import("./config/mod.ts");
+      return await onceCommand({
+        configPath: configPath(),
+        env,
+        signal: shutdownSignal(),
+        ...(typeof timeout === "string" ? { timeoutMs: parseDuration(timeout) } : {}),
+      });
+    }
+    case "isready": {
+      let path: string | undefined;
+      try {
+        path = configPath();
+      } catch {
+        path = undefined;
+      }
+      const { isreadyCommand } = await import("./cli/isready.ts");
+      return await isreadyCommand({ ...(path ? { configPath: path } : {}), env });
+    }
+    default:
+      console.error(`The "${args.command}" command is not available yet`);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

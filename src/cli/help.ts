@@ -1,0 +1,60 @@
+/**
+ * `help`: every command, flag and environment variable.
+ *
+ * @module
+ */
+import { VERSION } from "./version.ts";
+
+/** The full help text. */
+export function helpText(): string {
+  return `secrets-sync ${VERSION} — keep files in sync with secrets in OpenBao or HashiCorp Vault
+
+USAGE
+  secrets-sync [COMMAND] [--config FILE] [FLAGS]
+
+COMMANDS
+  run            Keep every secret in sync until SIGTERM/SIGINT (default). SIGHUP reloads the config.
+  once           Sync every secret once; exit 0 only if all succeeded (for init containers).
+                   --timeout DURATION   give up on transient failures after this long (default 60s)
+  isready        Exit 0 when the running sidecar is ready (asks /ready, or reads the status file).
+  validate       Check a config: every error at once with file:line:column and key.
+  init           Print a commented example config.
+  convert FILE   Convert External Secrets Operator manifests (FILE or - for stdin) to a config.
+                   --mount-path M       KV mount for keys without one   --output-dir DIR   target root
+  permissions    Print the narrowest Deno permission flags that cover the config.
+  version        Print the version and the Deno runtime.
+  help           This text.
+
+FLAGS
+  -c, --config FILE   Config file. Default: $CONFIG_FILE, then ./config.yaml, then
+                      /etc/secrets-sync/config.yaml
+  -h, --help          This text.
+      --version       Print the version.
+
+ENVIRONMENT (environment overrides the config file)
+  CONFIG_FILE                  Config file when --config is not given
+  VAULT_ADDR                   Server address (secretStore.address)
+  VAULT_TOKEN                  Token for token auth
+  VAULT_NAMESPACE              Namespace (secretStore.namespace)
+  VAULT_ROLE_ID, VAULT_SECRET_ID   AppRole credentials
+  VAULT_CACERT, VAULT_CAPATH   CA certificate file / directory
+  VAULT_CLIENT_CERT, VAULT_CLIENT_KEY   Client certificate and key (mTLS)
+  VAULT_SKIP_VERIFY            Skip TLS verification (testing only; logged at every start)
+  VAULT_TLS_SERVER_NAME        TLS server name
+  LOG_LEVEL                    debug | info | warn | error (default info)
+  LOG_FORMAT                   json | pretty (default json)
+  ENABLE_METRICS               Serve /health, /ready, /metrics (default true)
+  METRICS_ADDR, METRICS_PORT   Listener (default 127.0.0.1:8080)
+  STATUS_FILE                  Status file for isready (default /tmp/.secrets-sync-ready)
+  WATCH_CONFIG                 Reload when the config file changes (default false)
+  INITIAL_BACKOFF, MAX_BACKOFF, BACKOFF_MULTIPLIER    Per-secret failure backoff
+  CIRCUIT_BREAKER_MAX_REQUESTS, CIRCUIT_BREAKER_INTERVAL, CIRCUIT_BREAKER_TIMEOUT   Breaker
+  OTEL_DENO, OTEL_EXPORTER_OTLP_*   Tracing through Deno's built-in OpenTelemetry
+
+EXIT CODES
+  0  success (run: stopped by SIGTERM/SIGINT)
+  1  once: a secret failed; isready: not ready; validate: errors found
+  2  invalid config or command line
+
+Docs: README.md and docs/ in the source tree.`;
+}

@@ -1,0 +1,130 @@
+/**
+ * `once`: sync every secret once and exit — for init containers. Exit 0 only when every secret
+ * succeeded, 1 otherwise, 2 for an invalid config. Transient failures (Vault unavailable, sealed,
+ * rate limited, timeouts) are retried with backoff until `--timeout`; permanent ones (403, 404,
+ * template errors) fail at once.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { loadConfig, type Plan, type SecretPlan } from "../config/mod.ts";
+import { Redactor, setupLogging } from "../observe/mod.ts";
+import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import type { SyncResult } from "../sync/mod.ts";
+import { Runtime } from "./_runtime.ts";
+import { describeStartError } from "./run.ts";
+
+const log = getLogger(["secrets-sync", "once"]);
+
+/** Error kinds worth another try within `once`'s deadline. */
+const TRANSIENT_KINDS = new Set([
+  "unavailable",
+  "timeout",
+  "sealed",
+  "standby",
+  "rate_limited",
+  "circuit_open",
+  "auth_failed",
+]);
+
+/** Options of {@linkcode onceCommand}. */
+export interface OnceCommandOptions {
+  configPath: string;
+  env: (name: string) => string | undefined;
+  signal: AbortSignal;
+  /** Give up on transient failures after this long, ms. @default 60000 */
+  timeoutMs?: number;
+  write?: (line: string) => void;
+  error?: (line: string) => void;
+  clock?: Clock;
+}
+
+/** Runs one pass over every secret; resolves with the exit code. */
+export async function onceCommand(options: OnceCommandOptions): Promise<number> {
+  const { configPath, env, signal, timeoutMs = 60_000, clock = SYSTEM_CLOCK } = options;
+  const error = options.error ?? ((line: string) => console.error(line));
+  let plan: Plan;
+  try {
+    plan = await loadConfig(configPath, { env });
+  } catch (err) {
+    error(describeStartError(err));
+    return 2;
+  }
+  const redactor = new Redactor();
+  await setupLogging({
+    level: plan.settings.logLevel,
+    format: plan.settings.logFormat,
+    redactor,
+    ...(options.write ? { write: options.write } : {}),
+  });
+  const runtime = new Runtime(plan, { redactor, clock });
+  const controller = new AbortController();
+  const deadline = AbortSignal.any([signal, controller.signal]);
+  const timer = clock.setTimeout(() => controller.abort(new Error("once: timeout")), timeoutMs);
+  try {
+    runtime.startClients(deadline);
+    const results = await mapLimited(
+      plan.secrets,
+      plan.settings.concurrency,
+      (secret) => syncWithRetry(runtime, secret, deadline, clock),
+    );
+    const failed = results.filter((r) => r.status !== "ok");
+    log.info("Synced {ok} of {total} secret(s) once", {
+      ok: results.length - failed.length,
+      total: results.length,
+      failed: failed.map((r) => r.secret),
+    });
+    return failed.length === 0 ? 0 : 1;
+  } finally {
+    clock.clearTimeout(timer);
+    controller.abort();
+    runtime.close();
+  }
+}
+
+async function syncWithRetry(
+  runtime: Runtime,
+  secret: SecretPlan,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<SyncResult> {
+  const r = runtime.plan.settings.resilience;
+  for (let attempt = 1;; attempt++) {
+    const result = await runtime.syncer.sync(secret, signal);
+    runtime.recordResult(result);
+    if (result.status === "ok" || !TRANSIENT_KINDS.has(result.errorKind) || signal.aborted) {
+      return result;
+    }
+    const delay = Math.max(
+      result.retryAfterMs ?? 0,
+      backoffDelay(attempt, {
+        initialMs: r.initialBackoffMs,
+        maxMs: r.maxBackoffMs,
+        multiplier: r.backoffMultiplier,
+        jitter: 0.2,
+      }),
+    );
+    try {
+      await sleep(delay, { clock, signal });
+    } catch {
+      return result;
+    }
+  }
+}
+
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

@@ -1,0 +1,38 @@
+/**
+ * The sync engine: the per-secret scheduler, the syncer (read → render → write → hooks) and the
+ * readiness it implies. It knows nothing of YAML: it is handed a resolved `Plan`.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler, Syncer } from "./mod.ts";
+ * const syncer = new Syncer({ reader: () => client, sink, runHooks });
+ * const scheduler = new Scheduler((s, signal) => syncer.sync(s, signal), { backoff });
+ * scheduler.start(plan.secrets, controller.signal);
+ * ```
+ *
+ * @module
+ */
+export {
+  type RunSecret,
+  Scheduler,
+  type SchedulerOptions,
+  type UpdateSummary,
+} from "./scheduler.ts";
+export {
+  type FileWriter,
+  type HookRunner,
+  type SecretReader,
+  Syncer,
+  type SyncerOptions,
+  type SyncResult,
+  type SyncStage,
+} from "./syncer.ts";
+export { SharedReads } from "./shared_reads.ts";
+export {
+  computeReadiness,
+  type Readiness,
+  type SecretHealth,
+  type SecretState,
+} from "./secret_state.ts";
+export { errorKind, isMissingKind } from "./_error_kind.ts";
+export { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";

@@ -1,0 +1,63 @@
+/**
+ * Coalesces reads: secrets that read the same Vault path at about the same time share one request.
+ *
+ * @module
+ */
+import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+
+interface Entry<T> {
+  promise: Promise<T>;
+  /** Epoch ms when the read settled successfully; undefined while in flight. */
+  settledAt?: number;
+}
+
+/**
+ * Shares in-flight reads by key, and keeps a successful result for `windowMs` so that secrets
+ * refreshed in the same cycle (all of them at start, or a burst after a reload) reuse it. Failures
+ * are never kept beyond their flight: the next caller reads again.
+ */
+export class SharedReads {
+  #entries = new Map<string, Entry<unknown>>();
+  #clock: Clock;
+  #windowMs: number;
+
+  constructor(options: { clock?: Clock; windowMs?: number } = {}) {
+    const { clock = SYSTEM_CLOCK, windowMs = 1000 } = options;
+    if (!(windowMs >= 0)) {
+      throw new RangeError(`Cannot share reads: windowMs must be >= 0, got ${windowMs}`);
+    }
+    this.#clock = clock;
+    this.#windowMs = windowMs;
+  }
+
+  /** Returns the shared result for `key`, calling `read` only when none is in flight or fresh. */
+  get<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const now = this.#clock.now();
+    const existing = this.#entries.get(key) as Entry<T> | undefined;
+    if (existing) {
+      if (existing.settledAt === undefined) return existing.promise;
+      if (now - existing.settledAt <= this.#windowMs) return existing.promise;
+    }
+    const entry: Entry<T> = { promise: read() };
+    this.#entries.set(key, entry);
+    entry.promise.then(
+      () => {
+        entry.settledAt = this.#clock.now();
+      },
+      () => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      },
+    );
+    this.#prune(now);
+    return entry.promise;
+  }
+
+  #prune(now: number): void {
+    if (this.#entries.size < 256) return;
+    for (const [key, entry] of this.#entries) {
+      if (entry.settledAt !== undefined && now - entry.settledAt > this.#windowMs) {
+        this.#entries.delete(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The syncer: one pass of read → render → write → hooks for one secret, returning a result value.
+ * It never throws for Vault, template or file errors: failure is a value, and the old files stay.
+ *
+ * @module
+ */
+import type { FilePlan, HookPlan, SecretPlan } from "../config/plan.ts";
+import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import type { HookResult } from "../sink/mod.ts";
+import { parse, type Template } from "../template/mod.ts";
+import type { SecretData, SecretRef } from "../vault/mod.ts";
+import { errorKind, isMissingKind } from "./_error_kind.ts";
+import { SharedReads } from "./shared_reads.ts";
+import { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";
+
+/** What the syncer needs from a Vault client (one per credential set). */
+export interface SecretReader {
+  readSecret(ref: SecretRef, options?: { signal?: AbortSignal }): Promise<SecretData>;
+  readPath(
+    path: string,
+    options?: { signal?: AbortSignal; namespace?: string },
+  ): Promise<Record<string, unknown>>;
+}
+
+/** What the syncer needs from the file sink. */
+export interface FileWriter {
+  write(
+    file: FilePlan,
+    content: Uint8Array,
+    options?: { signal?: AbortSignal },
+  ): Promise<"written" | "unchanged">;
+  remove(file: FilePlan): Promise<"removed" | "absent">;
+}
+
+/** Runs on-change hooks; never throws. */
+export type HookRunner = (
+  hooks: HookPlan[],
+  options: { secret: string; signal?: AbortSignal },
+) => Promise<HookResult[]>;
+
+/** Where a sync stopped. */
+export type SyncStage = "auth" | "read" | "render" | "write" | "hooks";
+
+/** The outcome of one sync of one secret. */
+export type SyncResult =
+  | {
+    status: "ok";
+    secret: string;
+    /** Per file: what the sink did. */
+    files: Array<{ path: string; result: "written" | "unchanged" }>;
+    /** True when at least one file was written. */
+    changed: boolean;
+    hooks: HookResult[];
+    version?: number;
+    durationMs: number;
+  }
+  | {
+    status: "failed";
+    secret: string;
+    stage: SyncStage;
+    /** Classified error kind (a VaultError kind, "template", "write", …). */
+    errorKind: string;
+    /** The error; its message never holds a secret value. */
+    error: Error;
+    /** Files removed because the secret is gone and `onMissing: delete`. */
+    removed?: string[];
+    /** The server asked to wait this long (429 Retry-After). */
+    retryAfterMs?: number;
+    durationMs: number;
+  };
+
+/** Options of {@linkcode Syncer}. */
+export interface SyncerOptions {
+  /** The reader for a credential set name. */
+  reader: (credentials: string) => SecretReader;
+  sink: FileWriter;
+  runHooks: HookRunner;
+  /** @default SYSTEM_CLOCK */
+  clock?: Clock;
+  /** How long a successful read is shared with other secrets of the same path. @default 1000 */
+  shareWindowMs?: number;
+  /** Called with every secret value read, so logs can redact it. */
+  onSensitive?: (value: string) => void;
+}
+
+interface Compiled {
+  fingerprint: string;
+  templates: Map<string, Template>;
+  secretPaths: string[];
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * Syncs secrets. Templates are parsed once per secret (again only when they change).
+ *
+ * @example
+ * ```ts
+ * const syncer = new Syncer({ reader: () => client, sink, runHooks });
+ * const result = await syncer.sync(plan.secrets[0], signal);
+ * ```
+ */
+export class Syncer {
+  #reader: SyncerOptions["reader"];
+  #sink: FileWriter;
+  #runHooks: HookRunner;
+  #clock: Clock;
+  #reads: SharedReads;
+  #onSensitive: (value: string) => void;
+  #compiled = new Map<string, Compiled>();
+
+  constructor(options: SyncerOptions) {
+    const { reader, sink, runHooks, clock = SYSTEM_CLOCK, shareWindowMs = 1000, onSensitive } =
+      options;
+    this.#reader = reader;
+    this.#sink = sink;
+    this.#runHooks = runHooks;
+    this.#clock = clock;
+    this.#reads = new SharedReads({ clock, windowMs: shareWindowMs });
+    this.#onSensitive = onSensitive ?? (() => {});
+  }
+
+  /**
+   * Parses every template of `secret`; throws the first TemplateError (used by validation and to
+   * fail early). Cached by content.
+   */
+  compile(secret: SecretPlan): Compiled {
+    const fingerprint = JSON.stringify(secret.templates.map((t) => [t.name, t.source]));
+    const cached = this.#compiled.get(secret.name);
+    if (cached?.fingerprint === fingerprint) return cached;
+    const templates = new Map<string, Template>();
+    const paths = new Set<string>();
+    for (const t of secret.templates) {
+      const template = parse(t.source, { name: t.name });
+      templates.set(t.name, template);
+      for (const path of template.secretPaths()) paths.add(path);
+    }
+    const compiled = { fingerprint, templates, secretPaths: [...paths] };
+    this.#compiled.set(secret.name, compiled);
+    return compiled;
+  }
+
+  /** Forgets a removed secret's compiled templates. */
+  forget(name: string): void {
+    this.#compiled.delete(name);
+  }
+
+  /** One sync of `secret`. Never throws. */
+  async sync(secret: SecretPlan, signal?: AbortSignal): Promise<SyncResult> {
+    const started = this.#clock.now();
+    const failed = (
+      stage: SyncStage,
+      error: unknown,
+      extra: { removed?: string[] } = {},
+    ): SyncResult => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      const result: SyncResult = {
+        status: "failed",
+        secret: secret.name,
+        stage,
+        errorKind: errorKind(err),
+        error: err,
+        durationMs: this.#clock.now() - started,
+        ...extra,
+      };
+      const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs;
+      if (typeof retryAfter === "number") result.retryAfterMs = retryAfter;
+      return result;
+    };
+
+    let compiled: Compiled;
+    try {
+      compiled = this.compile(secret);
+    } catch (error) {
+      return failed("render", error);
+    }
+
+    const reader = this.#reader(secret.credentials);
+    const ref: SecretRef = {
+      mountPath: secret.mountPath,
+      key: secret.key,
+      kvVersion: secret.kvVersion,
+    };
+    if (secret.version !== undefined) ref.version = secret.version;
+    if (secret.namespace !== undefined) ref.namespace = secret.namespace;
+
+    let data: SecretData;
+    const extra = new Map<string, Record<string, unknown>>();
+    try {
+      const options = signal ? { signal } : {};
+      const readKey = JSON.stringify([
+        secret.credentials,
+        ref.namespace ?? null,
+        ref.mountPath,
+        ref.key,
+        ref.kvVersion,
+        ref.version ?? null,
+      ]);
+      const paths = compiled.secretPaths;
+      const [main, ...more] = await Promise.all([
+        this.#reads.get(readKey, () => reader.readSecret(ref, options)),
+        ...paths.map((path) =>
+          this.#reads.get(
+            JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
+            () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
+          )
+        ),
+      ]);
+      data = main as SecretData;
+      paths.forEach((path, i) => extra.set(path, more[i] as Record<string, unknown>));
+    } catch (error) {
+      if (isMissingKind(errorKind(error)) && secret.onMissing === "delete") {
+        const removed: string[] = [];
+        for (const file of secret.files) {
+          try {
+            if ((await this.#sink.remove(file)) === "removed") removed.push(file.path);
+          } catch {
+            // Removing is best effort; the failure below is what gets reported.
+          }
+        }
+        return failed("read", error, { removed });
+      }
+      return failed("read", error);
+    }
+    registerValues(data.data, this.#onSensitive);
+    for (const body of extra.values()) registerValues(body, this.#onSensitive);
+
+    // Render everything before writing anything: a render error leaves every file as it was.
+    const rendered: Array<{ file: FilePlan; content: Uint8Array }> = [];
+    try {
+      const templateData = toTemplateData(data.data);
+      const functions = {
+        secret: (path: unknown) => {
+          const body = typeof path === "string" ? extra.get(path) : undefined;
+          if (!body) throw new Error(`secret ${JSON.stringify(path)} was not prefetched`);
+          return toConsulTemplateSecret(body);
+        },
+      };
+      for (const file of secret.files) {
+        const template = compiled.templates.get(file.template);
+        if (!template) {
+          throw new Error(`Cannot render "${file.path}": no template named "${file.template}"`);
+        }
+        const text = template.execute(templateData, {
+          missingKey: secret.missingKey,
+          functions,
+        });
+        rendered.push({ file, content: ENCODER.encode(text) });
+      }
+    } catch (error) {
+      return failed("render", error);
+    }
+
+    const files: Array<{ path: string; result: "written" | "unchanged" }> = [];
+    for (const { file, content } of rendered) {
+      try {
+        const result = await this.#sink.write(file, content, signal ? { signal } : {});
+        files.push({ path: file.path, result });
+      } catch (error) {
+        return failed("write", error);
+      }
+    }
+    const changed = files.some((f) => f.result === "written");
+    const hooks = changed && secret.onChange.length > 0
+      ? await this.#runHooks(secret.onChange, {
+        secret: secret.name,
+        ...(signal ? { signal } : {}),
+      })
+      : [];
+    const result: SyncResult = {
+      status: "ok",
+      secret: secret.name,
+      files,
+      changed,
+      hooks,
+      durationMs: this.#clock.now() - started,
+    };
+    if (data.version !== undefined) result.version = data.version;
+    return result;
+  }
+}
+
+function nsOption(namespace: string | undefined): { namespace?: string } {
+  return namespace === undefined ? {} : { namespace };
+}
+
+function registerValues(value: unknown, register: (v: string) => void, depth = 0): void {
+  if (depth > 16) return;
+  if (typeof value === "string") {
+    register(value);
+  } else if (typeof value === "number" || typeof value === "bigint") {
+    register(String(value));
+  } else if (Array.isArray(value)) {
+    for (const v of value) registerValues(v, register, depth + 1);
+  } else if (value && typeof value === "object") {
+    for (const v of Object.values(value)) registerValues(v, register, depth + 1);
+  }
+}

@@ -1,0 +1,239 @@
+import {
+  assert,
+  assertEquals,
+  assertNotIncludes,
+  assertStringIncludes,
+} from "../support/assert.ts";
+import { Syncer } from "../../src/sync/syncer.ts";
+import type { FilePlan, HookPlan } from "../../src/config/plan.ts";
+import type { SecretData, SecretRef } from "../../src/vault/mod.ts";
+import { VaultError } from "../../src/vault/mod.ts";
+import { secretPlan } from "./_fixtures.ts";
+
+const DECODER = new TextDecoder();
+
+/** An in-memory reader: a unit-test port, not a Vault client (integration tests use the real one). */
+function memoryReader(
+  data: Record<string, SecretData | Error>,
+  paths: Record<string, Record<string, unknown>> = {},
+) {
+  const reads: string[] = [];
+  return {
+    reads,
+    reader: {
+      readSecret(ref: SecretRef): Promise<SecretData> {
+        reads.push(`${ref.mountPath}/${ref.key}`);
+        const value = data[`${ref.mountPath}/${ref.key}`];
+        if (value instanceof Error) return Promise.reject(value);
+        if (!value) return Promise.reject(new VaultError("not found", { kind: "not_found" }));
+        return Promise.resolve(value);
+      },
+      readPath(path: string): Promise<Record<string, unknown>> {
+        reads.push(`path:${path}`);
+        const body = paths[path];
+        return body
+          ? Promise.resolve(body)
+          : Promise.reject(new VaultError("not found", { kind: "not_found" }));
+      },
+    },
+  };
+}
+
+function memorySink() {
+  const files = new Map<string, string>();
+  const removed: string[] = [];
+  return {
+    files,
+    removed,
+    sink: {
+      write(file: FilePlan, content: Uint8Array): Promise<"written" | "unchanged"> {
+        const text = DECODER.decode(content);
+        if (files.get(file.path) === text) return Promise.resolve("unchanged");
+        files.set(file.path, text);
+        return Promise.resolve("written");
+      },
+      remove(file: FilePlan): Promise<"removed" | "absent"> {
+        removed.push(file.path);
+        return Promise.resolve(files.delete(file.path) ? "removed" : "absent");
+      },
+    },
+  };
+}
+
+function hookRecorder() {
+  const runs: Array<{ secret: string; hooks: HookPlan[] }> = [];
+  return {
+    runs,
+    runHooks: (hooks: HookPlan[], options: { secret: string }) => {
+      runs.push({ secret: options.secret, hooks });
+      return Promise.resolve(
+        hooks.map((h) => ({ kind: h.kind, status: "ok" as const, durationMs: 1 })),
+      );
+    },
+  };
+}
+
+const HOOK: HookPlan = {
+  kind: "http",
+  url: "http://127.0.0.1:1/reload",
+  method: "POST",
+  timeoutMs: 1000,
+};
+
+Deno.test("Syncer.sync() renders each file from its template and runs hooks on change", async () => {
+  const { reader } = memoryReader({
+    "secret/app/db": { data: { password: "hunter22", port: 5432 }, version: 3 },
+  });
+  const { sink, files } = memorySink();
+  const hooks = hookRecorder();
+  const registered: string[] = [];
+  const syncer = new Syncer({
+    reader: () => reader,
+    sink,
+    runHooks: hooks.runHooks,
+    onSensitive: (v) => registered.push(v),
+  });
+  const secret = secretPlan({
+    templates: [
+      { name: "a", source: "PASSWORD={{ .password }}" },
+      { name: "b", source: "PORT={{ .port }}" },
+    ],
+    files: [
+      { path: "/out/b", template: "b", mode: 0o600, writeMode: "rename", createDirs: false },
+      { path: "/out/a", template: "a", mode: 0o600, writeMode: "rename", createDirs: false },
+    ],
+    onChange: [HOOK],
+  });
+  const result = await syncer.sync(secret);
+  assertEquals(result.status, "ok");
+  assert(result.status === "ok");
+  assertEquals(result.version, 3);
+  assertEquals(result.changed, true);
+  assertEquals(files.get("/out/a"), "PASSWORD=hunter22");
+  // Numbers print as stored (Go json.Number), not 5.432e+03.
+  assertEquals(files.get("/out/b"), "PORT=5432");
+  assertEquals(hooks.runs.length, 1);
+  assert(registered.includes("hunter22"));
+
+  const again = await syncer.sync(secret);
+  assert(again.status === "ok");
+  assertEquals(again.changed, false);
+  assertEquals(again.files.map((f) => f.result), ["unchanged", "unchanged"]);
+  assertEquals(hooks.runs.length, 1, "no hook when nothing changed");
+});
+
+Deno.test("Syncer.sync() keeps every file when a template misses a key, without the value in the error", async () => {
+  const { reader } = memoryReader({ "secret/app/db": { data: { password: "hunter22" } } });
+  const { sink, files } = memorySink();
+  files.set("/out/a", "old");
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const result = await syncer.sync(secretPlan({
+    templates: [{ name: "a", source: "{{ .password }} {{ .missing }}" }],
+    files: [{ path: "/out/a", template: "a", mode: 0o600, writeMode: "rename", createDirs: false }],
+  }));
+  assertEquals(result.status, "failed");
+  assert(result.status === "failed");
+  assertEquals(result.stage, "render");
+  assertEquals(result.errorKind, "template");
+  assertStringIncludes(result.error.message, "missing");
+  assertNotIncludes(result.error.message, "hunter22");
+  assertEquals(files.get("/out/a"), "old");
+});
+
+Deno.test("Syncer.sync() with missingKey default prints Go's <no value>", async () => {
+  const { reader } = memoryReader({ "secret/app/db": { data: {} } });
+  const { sink, files } = memorySink();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const result = await syncer.sync(secretPlan({
+    missingKey: "default",
+    templates: [{ name: "a", source: "x={{ .missing }}" }],
+    files: [{ path: "/out/a", template: "a", mode: 0o600, writeMode: "rename", createDirs: false }],
+  }));
+  assertEquals(result.status, "ok");
+  assertEquals(files.get("/out/a"), "x=<no value>");
+});
+
+Deno.test("Syncer.sync() keeps the files of a deleted secret by default", async () => {
+  const { reader } = memoryReader({
+    "secret/app/db": new VaultError("Cannot read secret: version deleted", {
+      kind: "deleted",
+      status: 404,
+    }),
+  });
+  const { sink, files, removed } = memorySink();
+  files.set("/tmp/never-written/db.env", "old");
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const result = await syncer.sync(secretPlan());
+  assert(result.status === "failed");
+  assertEquals(result.errorKind, "deleted");
+  assertEquals(removed, []);
+  assertEquals(files.get("/tmp/never-written/db.env"), "old");
+});
+
+Deno.test("Syncer.sync() removes the files of a missing secret with onMissing: delete", async () => {
+  const { reader } = memoryReader({});
+  const { sink, files } = memorySink();
+  files.set("/tmp/never-written/db.env", "old");
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const result = await syncer.sync(secretPlan({ onMissing: "delete" }));
+  assert(result.status === "failed");
+  assertEquals(result.errorKind, "not_found");
+  assertEquals(result.removed, ["/tmp/never-written/db.env"]);
+  assertEquals(files.has("/tmp/never-written/db.env"), false);
+});
+
+Deno.test("Syncer.sync() shares one read between secrets of the same path", async () => {
+  const { reader, reads } = memoryReader({ "secret/app/db": { data: { password: "p4ssw0rd" } } });
+  const { sink } = memorySink();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const results = await Promise.all([
+    syncer.sync(secretPlan({ name: "one" })),
+    syncer.sync(secretPlan({
+      name: "two",
+      files: [{
+        path: "/out/two",
+        template: "db.env",
+        mode: 0o600,
+        writeMode: "rename",
+        createDirs: false,
+      }],
+    })),
+  ]);
+  assertEquals(results.map((r) => r.status), ["ok", "ok"]);
+  assertEquals(reads, ["secret/app/db"]);
+});
+
+Deno.test("Syncer.sync() resolves consul-template style secret calls from prefetched reads", async () => {
+  const { reader, reads } = memoryReader(
+    { "secret/app/db": { data: {} } },
+    { "secret/data/shared": { lease_id: "", data: { data: { token: "t0k3n-value" } } } },
+  );
+  const { sink, files } = memorySink();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const result = await syncer.sync(secretPlan({
+    templates: [{
+      name: "a",
+      source: '{{ with secret "secret/data/shared" }}{{ .Data.data.token }}{{ end }}',
+    }],
+    files: [{ path: "/out/a", template: "a", mode: 0o600, writeMode: "rename", createDirs: false }],
+  }));
+  assertEquals(result.status, "ok");
+  assertEquals(files.get("/out/a"), "t0k3n-value");
+  assertEquals(reads.sort(), ["path:secret/data/shared", "secret/app/db"]);
+});
+
+Deno.test("Syncer.sync() reports a Vault error kind and keeps the file", async () => {
+  const { reader } = memoryReader({
+    "secret/app/db": new VaultError('Cannot read secret "secret/app/db": permission denied', {
+      kind: "permission_denied",
+      status: 403,
+    }),
+  });
+  const { sink, files } = memorySink();
+  files.set("/tmp/never-written/db.env", "old");
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const result = await syncer.sync(secretPlan());
+  assert(result.status === "failed");
+  assertEquals([result.stage, result.errorKind], ["read", "permission_denied"]);
+  assertEquals(files.get("/tmp/never-written/db.env"), "old");
+});
