@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { FilePlan, HookPlan, SecretPlan } from "../config/plan.ts";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
+import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
+import { TRACER_NAME, withSpan } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { HookResult } from "../sink/mod.ts";
 import { parse, type Template } from "../template/mod.ts";
@@ -145,8 +147,26 @@ export class Syncer {
     this.#compiled.delete(name);
   }
 
-  /** One sync of `secret`. Never throws. */
-  async sync(secret: SecretPlan, signal?: AbortSignal): Promise<SyncResult> {
+  /**
+   * One sync of `secret`. Never throws. Traced as a `sync` span with `read`, `render`, `write` and
+   * `hooks` children; attributes carry names and results, never values.
+   */
+  sync(secret: SecretPlan, signal?: AbortSignal): Promise<SyncResult> {
+    return withSpan("sync", { "secret.name": secret.name }, async (span) => {
+      const result = await this.#sync(secret, signal);
+      span.setAttribute("sync.status", result.status);
+      if (result.status === "ok") {
+        span.setAttribute("sync.changed", result.changed);
+      } else {
+        span.setAttribute("sync.stage", result.stage);
+        span.setAttribute("error.type", result.errorKind);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.errorKind });
+      }
+      return result;
+    });
+  }
+
+  async #sync(secret: SecretPlan, signal?: AbortSignal): Promise<SyncResult> {
     const started = this.#clock.now();
     const failed = (
       stage: SyncStage,
@@ -197,15 +217,20 @@ export class Syncer {
         ref.version ?? null,
       ]);
       const paths = compiled.secretPaths;
-      const [main, ...more] = await Promise.all([
-        this.#reads.get(readKey, () => reader.readSecret(ref, options)),
-        ...paths.map((path) =>
-          this.#reads.get(
-            JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
-            () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
-          )
-        ),
-      ]);
+      const [main, ...more] = await withSpan(
+        "read",
+        { "secret.name": secret.name },
+        () =>
+          Promise.all([
+            this.#reads.get(readKey, () => reader.readSecret(ref, options)),
+            ...paths.map((path) =>
+              this.#reads.get(
+                JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
+                () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
+              )
+            ),
+          ]),
+      );
       data = main as SecretData;
       paths.forEach((path, i) => extra.set(path, more[i] as Record<string, unknown>));
     } catch (error) {
@@ -227,6 +252,9 @@ export class Syncer {
 
     // Render everything before writing anything: a render error leaves every file as it was.
     const rendered: Array<{ file: FilePlan; content: Uint8Array }> = [];
+    const renderSpan = trace.getTracer(TRACER_NAME).startSpan("render", {
+      attributes: { "secret.name": secret.name },
+    });
     try {
       const templateData = toTemplateData(data.data);
       const functions = {
@@ -248,17 +276,26 @@ export class Syncer {
         rendered.push({ file, content: ENCODER.encode(text) });
       }
     } catch (error) {
+      renderSpan.setStatus({ code: SpanStatusCode.ERROR, message: errorKind(error) });
       return failed("render", error);
+    } finally {
+      renderSpan.end();
     }
 
     const files: Array<{ path: string; result: "written" | "unchanged" }> = [];
-    for (const { file, content } of rendered) {
-      try {
-        const result = await this.#sink.write(file, content, signal ? { signal } : {});
-        files.push({ path: file.path, result });
-      } catch (error) {
-        return failed("write", error);
-      }
+    try {
+      await withSpan(
+        "write",
+        { "secret.name": secret.name, "files": rendered.length },
+        async () => {
+          for (const { file, content } of rendered) {
+            const result = await this.#sink.write(file, content, signal ? { signal } : {});
+            files.push({ path: file.path, result });
+          }
+        },
+      );
+    } catch (error) {
+      return failed("write", error);
     }
     const changed = files.some((f) => f.result === "written");
     const hooks = changed && secret.onChange.length > 0
