@@ -101,6 +101,29 @@ export class Runtime {
     return started;
   }
 
+  /**
+   * Syncs `secret` once its client has logged in (waiting at most one request deadline, so a
+   * first sync right after start does not fail just because the login is still in flight).
+   */
+  async sync(secret: SecretPlan, signal: AbortSignal): Promise<SyncResult> {
+    const client = this.client(secret.credentials);
+    if (!client.ready()) {
+      const controller = new AbortController();
+      const timer = this.#clock.setTimeout(
+        () => controller.abort(),
+        this.#plan.store.requestTimeoutMs,
+      );
+      try {
+        await client.waitReady(AbortSignal.any([signal, controller.signal]));
+      } catch {
+        // Not logged in yet: the sync fails with auth_failed and the scheduler backs off.
+      } finally {
+        this.#clock.clearTimeout(timer);
+      }
+    }
+    return await this.syncer.sync(secret, signal);
+  }
+
   /** Directories that hold output files (for temp clean-up and permission checks). */
   outputDirs(): string[] {
     const dirs = new Set<string>();

@@ -90,7 +90,7 @@ async function syncWithRetry(
 ): Promise<SyncResult> {
   const r = runtime.plan.settings.resilience;
   for (let attempt = 1;; attempt++) {
-    const result = await runtime.syncer.sync(secret, signal);
+    const result = await runtime.sync(secret, signal);
     runtime.recordResult(result);
     if (result.status === "ok" || !TRANSIENT_KINDS.has(result.errorKind) || signal.aborted) {
       return result;

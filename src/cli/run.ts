@@ -182,7 +182,7 @@ class Sidecar {
 
   #newScheduler(plan: Plan): Scheduler {
     const r = plan.settings.resilience;
-    return new Scheduler((secret, signal) => this.#runtime.syncer.sync(secret, signal), {
+    return new Scheduler((secret, signal) => this.#runtime.sync(secret, signal), {
       clock: this.#options.clock,
       concurrency: plan.settings.concurrency,
       backoff: {
