@@ -1,0 +1,293 @@
+/** External Secrets Operator (template engine v2) functions: PKCS#12, PEM, JWK, YAML. */
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import forge from "node-forge";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { bytesOf, kindOf, mapEntries } from "./_fmt.ts";
+import { marshalJson } from "./_json.ts";
+import { GoBytes } from "./values.ts";
+
+const UTF8 = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+
+/** Raw bytes of an input: []byte as-is; strings holding only code units <= 0xFF are binary. */
+function binaryInput(v: unknown): string {
+  if (v instanceof GoBytes || v instanceof Uint8Array) {
+    let s = "";
+    for (const b of bytesOf(v)) s += String.fromCharCode(b);
+    return s;
+  }
+  const s = String(v ?? "");
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\xff]*$/.test(s)) return s;
+  let out = "";
+  for (const b of UTF8.encode(s)) out += String.fromCharCode(b);
+  return out;
+}
+
+function textInput(v: unknown): string {
+  if (v instanceof GoBytes || v instanceof Uint8Array) return UTF8_DECODER.decode(bytesOf(v));
+  return String(v ?? "");
+}
+
+/** encoding/pem Encode. */
+function pemEncode(type: string, der: string, headers: [string, string][] = []): string {
+  let out = `-----BEGIN ${type}-----\n`;
+  for (const [k, v] of headers) out += `${k}: ${v}\n`;
+  if (headers.length > 0) out += "\n";
+  const b64 = btoa(der);
+  for (let i = 0; i < b64.length; i += 64) out += b64.slice(i, i + 64) + "\n";
+  return out + `-----END ${type}-----\n`;
+}
+
+interface PemBlock {
+  type: string;
+  headers: [string, string][];
+  der: string;
+}
+
+/** encoding/pem Decode loop: returns the blocks and whether junk remained after the last one. */
+function pemDecodeAll(input: string): { blocks: PemBlock[]; rest: string } {
+  const blocks: PemBlock[] = [];
+  const re = /-----BEGIN ([^\n-]*)-----[ \t]*\r?\n([\s\S]*?)-----END \1-----[ \t]*(?:\r?\n|$)/g;
+  let rest = input;
+  let m: RegExpExecArray | null;
+  let lastEnd = 0;
+  while ((m = re.exec(input)) !== null) {
+    let body = m[2]!;
+    const headers: [string, string][] = [];
+    const hdr = /^([A-Za-z0-9-]+): *(.*)\r?\n/;
+    let h: RegExpExecArray | null;
+    while ((h = hdr.exec(body)) !== null) {
+      headers.push([h[1]!, h[2]!]);
+      body = body.slice(h[0].length);
+    }
+    const b64 = body.replace(/\s+/g, "");
+    let der: string;
+    try {
+      der = atob(b64);
+    } catch {
+      continue;
+    }
+    blocks.push({ type: m[1]!, headers, der });
+    lastEnd = re.lastIndex;
+  }
+  rest = input.slice(lastEnd);
+  return { blocks, rest: blocks.length === 0 ? input : rest };
+}
+
+function filterPEM(pemType: unknown, input: unknown): string {
+  const type = textInput(pemType);
+  const { blocks, rest } = pemDecodeAll(textInput(input));
+  const out = blocks.filter((b) => b.type.toLowerCase() === type.toLowerCase())
+    .map((b) => pemEncode(b.type, b.der, b.headers)).join("");
+  if (out === "" && rest.length !== 0) throw new FuncError("error filtering pem: found junk");
+  return out;
+}
+
+function decodePkcs12(input: unknown, pass: string, what: "key" | "cert"): forge.pkcs12.Pkcs12Pfx {
+  try {
+    const asn1 = forge.asn1.fromDer(binaryInput(input));
+    return forge.pkcs12.pkcs12FromAsn1(asn1, false, pass);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split("\n")[0] : "decoding error";
+    throw new FuncError(
+      what === "key"
+        ? `unable to decode pkcs12 with password: ${reason}`
+        : `unable to decode pkcs12 certificate with password: ${reason}`,
+    );
+  }
+}
+
+function bagsOf(p12: forge.pkcs12.Pkcs12Pfx, type: string): forge.pkcs12.Bag[] {
+  return p12.getBags({ bagType: type })[type] ?? [];
+}
+
+function pkcs12keyPass(pass: unknown, input: unknown): string {
+  const p12 = decodePkcs12(input, textInput(pass), "key");
+  const bag = bagsOf(p12, forge.pki.oids.pkcs8ShroudedKeyBag!)[0] ??
+    bagsOf(p12, forge.pki.oids.keyBag!)[0];
+  if (bag?.key === undefined && bag?.asn1 === undefined) {
+    throw new FuncError("unable to decode pkcs12 with password: no private key found");
+  }
+  const keyAsn1 = bag.key !== undefined
+    ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key))
+    : bag.asn1!;
+  return pemEncode("PRIVATE KEY", forge.asn1.toDer(keyAsn1).getBytes());
+}
+
+function certDer(c: forge.pki.Certificate): string {
+  return forge.asn1.toDer(forge.pki.certificateToAsn1(c)).getBytes();
+}
+
+/** Orders a chain leaf-first by issuer/subject links; undefined when it is not a single chain. */
+function orderChain(certs: forge.pki.Certificate[]): forge.pki.Certificate[] | undefined {
+  const subj = (c: forge.pki.Certificate) => c.subject.hash as string;
+  const iss = (c: forge.pki.Certificate) => c.issuer.hash as string;
+  const leaves = certs.filter((c) =>
+    !certs.some((o) => o !== c && iss(o) === subj(c) && subj(o) !== iss(o))
+  );
+  if (leaves.length !== 1) return undefined;
+  const ordered = [leaves[0]!];
+  while (ordered.length < certs.length) {
+    const last = ordered[ordered.length - 1]!;
+    if (iss(last) === subj(last)) break;
+    const next = certs.find((c) => !ordered.includes(c) && subj(c) === iss(last));
+    if (!next) break;
+    ordered.push(next);
+  }
+  return ordered.length === certs.length ? ordered : undefined;
+}
+
+function pkcs12certPass(pass: unknown, input: unknown): string {
+  const p12 = decodePkcs12(input, textInput(pass), "cert");
+  const certs = bagsOf(p12, forge.pki.oids.certBag!).map((b) => b.cert).filter((c) =>
+    c !== undefined
+  ) as forge.pki.Certificate[];
+  if (certs.length === 0) {
+    throw new FuncError("unable to decode pkcs12 certificate with password: no certificate found");
+  }
+  const ordered = orderChain(certs) ?? certs;
+  return ordered.map((c) => pemEncode("CERTIFICATE", certDer(c))).join("");
+}
+
+function parseCert(der: string): forge.pki.Certificate {
+  try {
+    return forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));
+  } catch {
+    throw new FuncError("x509: malformed certificate");
+  }
+}
+
+function parseKey(pem: string): forge.pki.rsa.PrivateKey {
+  const block = pemDecodeAll(pem).blocks[0];
+  if (!block) throw new FuncError("unable to parse private key type");
+  try {
+    const asn1 = forge.asn1.fromDer(block.der);
+    try {
+      return forge.pki.privateKeyFromAsn1(asn1) as forge.pki.rsa.PrivateKey;
+    } catch {
+      return forge.pki.privateKeyFromAsn1(
+        forge.pki.wrapRsaPrivateKey(asn1),
+      ) as forge.pki.rsa.PrivateKey;
+    }
+  } catch {
+    throw new FuncError("unable to parse private key type");
+  }
+}
+
+function toPkcs12(certPem: unknown, keyPem: unknown, pass: unknown, full: boolean): string {
+  const { blocks } = pemDecodeAll(textInput(certPem));
+  if (blocks.length === 0) throw new FuncError("x509: malformed certificate");
+  const certs = (full ? blocks : blocks.slice(0, 1)).map((b) => parseCert(b.der));
+  const key = parseKey(textInput(keyPem));
+  const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, textInput(pass), {
+    algorithm: "aes256",
+  });
+  return btoa(forge.asn1.toDer(asn1).getBytes());
+}
+
+function jwkPem(input: unknown, kind: "public" | "private"): string {
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = JSON.parse(textInput(input));
+  } catch {
+    throw new FuncError("failed to unmarshal JSON into key hint");
+  }
+  try {
+    if (kind === "public") {
+      const pub = createPublicKey({ key: jwk as never, format: "jwk" });
+      return String(pub.export({ type: "spki", format: "pem" }));
+    }
+    const priv = createPrivateKey({ key: jwk as never, format: "jwk" });
+    return String(priv.export({ type: "pkcs8", format: "pem" }));
+  } catch {
+    throw new FuncError(`failed to parse JWK as a ${kind} key`);
+  }
+}
+
+/** Converts a template value to plain JSON-compatible data (as sigs.k8s.io/yaml does via JSON). */
+function toPlain(v: unknown): unknown {
+  return JSON.parse(marshalJson(v, false), (_k, x) => x);
+}
+
+function toYaml(v: unknown): string {
+  try {
+    const plain = toPlain(v);
+    const sorted = sortKeys(plain);
+    const s = stringifyYaml(sorted, {
+      indentSeq: false,
+      lineWidth: 0,
+      defaultStringType: "PLAIN",
+      defaultKeyType: "PLAIN",
+    });
+    return s.replace(/\n$/, "");
+  } catch {
+    return "";
+  }
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+function fromYaml(s: unknown): Record<string, unknown> {
+  const m: Record<string, unknown> = Object.create(null);
+  try {
+    const doc = parseYaml(textInput(s));
+    if (doc === null || doc === undefined) return m;
+    if (kindOf(doc) !== "map" || Array.isArray(doc)) {
+      m.Error = "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal " +
+        (Array.isArray(doc) ? "array" : typeof doc === "string" ? "string" : "number") +
+        " into Go value of type map[string]interface {}";
+      return m;
+    }
+    const plain = JSON.parse(JSON.stringify(doc));
+    for (const [k, v] of mapEntries(plain)) m[k] = nullProto(v);
+  } catch {
+    m.Error = "error converting YAML to JSON: yaml: invalid document";
+  }
+  return m;
+}
+
+function nullProto(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(nullProto);
+  if (v !== null && typeof v === "object") {
+    const m: Record<string, unknown> = Object.create(null);
+    for (const [k, x] of Object.entries(v)) m[k] = nullProto(x);
+    return m;
+  }
+  return v;
+}
+
+export const ESO_FUNCS: Record<string, FuncDef> = {
+  pkcs12key: def((input: unknown) => pkcs12keyPass("", input), "any"),
+  pkcs12keyPass: def(pkcs12keyPass, "any", "any"),
+  pkcs12cert: def((input: unknown) => pkcs12certPass("", input), "any"),
+  pkcs12certPass: def(pkcs12certPass, "any", "any"),
+  pemToPkcs12: def((c: unknown, k: unknown) => toPkcs12(c, k, "", false), "any", "any"),
+  pemToPkcs12Pass: def(
+    (c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, false),
+    "any",
+    "any",
+    "any",
+  ),
+  fullPemToPkcs12: def((c: unknown, k: unknown) => toPkcs12(c, k, "", true), "any", "any"),
+  fullPemToPkcs12Pass: def(
+    (c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, true),
+    "any",
+    "any",
+    "any",
+  ),
+  filterPEM: def(filterPEM, "any", "any"),
+  jwkPublicKeyPem: def((j: unknown) => jwkPem(j, "public"), "any"),
+  jwkPrivateKeyPem: def((j: unknown) => jwkPem(j, "private"), "any"),
+  toYaml: def(toYaml, "any"),
+  fromYaml: def(fromYaml, "any"),
+};

@@ -1,0 +1,75 @@
+/** How the executor sees a function: its Go parameter types and implementation. */
+
+/**
+ * Go parameter types the executor converts and checks arguments against.
+ * `value` is reflect.Value (builtins: anything, even "no value"); `any` is interface{}.
+ */
+export type ParamType =
+  | "value"
+  | "any"
+  | "string"
+  | "int"
+  | "int64"
+  | "float64"
+  | "bool"
+  | "list"
+  | "map"
+  | "strings"
+  | "bytes"
+  | "time"
+  | "uint32";
+
+export interface FuncDef {
+  fn: (...args: unknown[]) => unknown;
+  params: ParamType[];
+  /** Element type of a trailing variadic parameter. */
+  variadic?: ParamType;
+  /** Builtin and/or: short-circuit evaluation. */
+  lazy?: "and" | "or";
+}
+
+/** Shorthand: `def(fn, "string", "...any")`. */
+export function def(fn: (...args: never[]) => unknown, ...types: string[]): FuncDef {
+  const params: ParamType[] = [];
+  let variadic: ParamType | undefined;
+  for (const t of types) {
+    if (t.startsWith("...")) variadic = t.slice(3) as ParamType;
+    else params.push(t as ParamType);
+  }
+  const d: FuncDef = { fn: fn as (...args: unknown[]) => unknown, params };
+  if (variadic !== undefined) d.variadic = variadic;
+  return d;
+}
+
+/** Go type names of parameter types, for error messages. */
+export const PARAM_TYPE_NAMES: Record<ParamType, string> = {
+  value: "reflect.Value",
+  any: "interface {}",
+  string: "string",
+  int: "int",
+  int64: "int64",
+  float64: "float64",
+  bool: "bool",
+  list: "[]interface {}",
+  map: "map[string]interface {}",
+  strings: "[]string",
+  bytes: "[]uint8",
+  time: "time.Time",
+  uint32: "uint32",
+};
+
+/** Parameter types a nil value cannot be assigned to. */
+export const NON_NILLABLE: ReadonlySet<ParamType> = new Set<ParamType>([
+  "string",
+  "int",
+  "int64",
+  "float64",
+  "bool",
+  "time",
+  "uint32",
+]);
+
+/** An error a template function reports; the executor wraps it as `error calling f: ...`. */
+export class FuncError extends Error {
+  override name = "FuncError";
+}

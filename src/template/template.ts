@@ -1,0 +1,191 @@
+/** parse(), render() and the Template class. */
+import { BUILTINS } from "./_builtins.ts";
+import { ExecFailure, State } from "./_exec.ts";
+import { utf8Length } from "./_fmt.ts";
+import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { ParseFailure, parseTrees, type Tree } from "./_parser.ts";
+import { standardFunctions } from "./_functions.ts";
+import { TemplateError } from "./template_error.ts";
+import type { ParseOptions, RenderOptions, TemplateFunction } from "./types.ts";
+
+const SECRET_UNAVAILABLE: FuncDef = def(() => {
+  throw new FuncError(
+    "secret is unavailable: no secret function was supplied to this render",
+  );
+}, "...any");
+
+function userFunction(fn: TemplateFunction): FuncDef {
+  return def(fn, "...any");
+}
+
+/** A parsed template, reusable across executions. */
+export class Template {
+  readonly name: string;
+  readonly #source: string;
+  readonly #trees: Map<string, Tree>;
+  readonly #secretPaths: string[];
+  readonly #parseFunctions: Record<string, TemplateFunction>;
+
+  /** @internal use {@linkcode parse}. */
+  constructor(
+    name: string,
+    source: string,
+    trees: Map<string, Tree>,
+    secretPaths: string[],
+    parseFunctions: Record<string, TemplateFunction>,
+  ) {
+    this.name = name;
+    this.#source = source;
+    this.#trees = trees;
+    this.#secretPaths = secretPaths;
+    this.#parseFunctions = parseFunctions;
+  }
+
+  /** The literal paths of every `secret "path"` call, in order of appearance, deduplicated. */
+  secretPaths(): string[] {
+    return [...this.#secretPaths];
+  }
+
+  /** Names of the templates defined with {{define}} or {{block}} (and the main one). */
+  templateNames(): string[] {
+    return [...this.#trees.keys()];
+  }
+
+  /**
+   * Executes the template against `data`.
+   * @throws {TemplateError} on an execution error (message already redacted).
+   */
+  execute(data: unknown, options: RenderOptions = {}): string {
+    const { missingKey = "default", functions = {}, redact = (s: string) => s } = options;
+    if (missingKey !== "default" && missingKey !== "zero" && missingKey !== "error") {
+      throw new RangeError(`Cannot render: invalid missingKey "${String(missingKey)}"`);
+    }
+    const std = standardFunctions({ now: options.now, random: options.random });
+    const lookup = (name: string): FuncDef | undefined => {
+      const user = Object.hasOwn(functions, name)
+        ? functions[name]
+        : Object.hasOwn(this.#parseFunctions, name)
+        ? this.#parseFunctions[name]
+        : undefined;
+      if (user !== undefined) return userFunction(user);
+      if (name === "secret") return SECRET_UNAVAILABLE;
+      return std.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined);
+    };
+    const source = this.#source;
+    const state = new State(
+      {
+        parseName: this.name,
+        source,
+        trees: this.#trees,
+        funcs: lookup,
+        missingKey,
+        location: (pos) => {
+          const before = source.slice(0, pos);
+          const nl = before.lastIndexOf("\n");
+          const line = 1 + countNewlines(before);
+          const col = utf8Length(before.slice(nl + 1));
+          return `${this.name}:${line}:${col}`;
+        },
+      },
+      this.name,
+      data,
+    );
+    const main = this.#trees.get(this.name);
+    try {
+      if (main !== undefined) state.walk(data, main.root);
+    } catch (e) {
+      throw toTemplateError(e, redact, source, this.name);
+    }
+    return state.out.join("");
+  }
+}
+
+function countNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+function toTemplateError(
+  e: unknown,
+  redact: (s: string) => string,
+  source: string,
+  name: string,
+): TemplateError {
+  if (e instanceof ExecFailure) {
+    let line = 0;
+    let column = 0;
+    if (e.node !== undefined) {
+      const before = source.slice(0, e.node.pos);
+      line = 1 + countNewlines(before);
+      column = utf8Length(before.slice(before.lastIndexOf("\n") + 1));
+    }
+    return new TemplateError(redact(e.message), {
+      line,
+      column,
+      templateName: e.templateName,
+      cause: e,
+    });
+  }
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new TemplateError(
+      redact(`template: ${name}: exceeded maximum template depth (100000)`),
+      { templateName: name, cause: e },
+    );
+  }
+  if (e instanceof TemplateError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new TemplateError(redact(`template: ${name}: ${msg}`), { templateName: name, cause: e });
+}
+
+/**
+ * Parses a template. Unknown functions are parse errors, as in Go; `secret` and
+ * `options.functions` names are known.
+ * @throws {TemplateError} on a syntax error.
+ */
+export function parse(source: string, options: ParseOptions = {}): Template {
+  const { name = "template", functions = {}, delimiters = ["{{", "}}"] } = options;
+  const std = standardFunctions({});
+  const has = (fn: string) =>
+    fn === "secret" || Object.hasOwn(functions, fn) || Object.hasOwn(BUILTINS, fn) || std.has(fn);
+  try {
+    const { trees, secretCalls } = parseTrees(name, source, has, delimiters);
+    return new Template(name, source, trees, secretCalls, functions);
+  } catch (e) {
+    if (e instanceof ParseFailure) {
+      throw new TemplateError(e.message, { line: e.line, column: 0, templateName: name, cause: e });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Parses and executes a template in one step.
+ * @throws {TemplateError} on a parse or execution error.
+ * @example
+ * ```ts
+ * import { render } from "./mod.ts";
+ * render("{{ range $k, $v := . }}{{ $k }}={{ $v }};{{ end }}", { b: 2, a: "x" }); // "a=x;b=2;"
+ * ```
+ */
+export function render(source: string, data: unknown, options: RenderOptions = {}): string {
+  const { functions, name } = options;
+  const parseOptions: ParseOptions = {};
+  if (functions !== undefined) parseOptions.functions = functions;
+  if (name !== undefined) parseOptions.name = name;
+  let tmpl: Template;
+  try {
+    tmpl = parse(source, parseOptions);
+  } catch (e) {
+    if (e instanceof TemplateError && options.redact) {
+      throw new TemplateError(options.redact(e.message), {
+        line: e.line,
+        column: e.column,
+        ...(e.templateName !== undefined ? { templateName: e.templateName } : {}),
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  return tmpl.execute(data, options);
+}
