@@ -18,7 +18,7 @@ import type { KeyPath } from "./source_locator.ts";
 export const SECRET_DEFAULTS = {
   refreshIntervalMs: 300_000,
   /** Smallest refresh interval accepted, so a typo cannot hammer the server. */
-  minRefreshIntervalMs: 1000,
+  minRefreshIntervalMs: 100,
   jitter: 0.1,
   /** maxStaleness defaults to this many refresh intervals. */
   stalenessIntervals: 3,
@@ -100,7 +100,7 @@ export function resolveSecret(
 
   const refreshIntervalMs = input.refreshInterval ?? SECRET_DEFAULTS.refreshIntervalMs;
   if (refreshIntervalMs < SECRET_DEFAULTS.minRefreshIntervalMs) {
-    ctx.issues.add([...path, "refreshInterval"], "Must be at least 1s");
+    ctx.issues.add([...path, "refreshInterval"], "Must be at least 100ms");
   }
   const maxStalenessMs = input.maxStaleness ??
     refreshIntervalMs * SECRET_DEFAULTS.stalenessIntervals;

@@ -69,9 +69,9 @@ const CASES: { name: string; text: string; env?: Record<string, string>; issues:
     ],
   },
   {
-    name: "a refresh interval below 1s",
-    text: MINIMAL.replace("key: app/db", "key: app/db\n    refreshInterval: 100ms"),
-    issues: ["7:22 secrets[0].refreshInterval: Must be at least 1s"],
+    name: "a refresh interval below 100ms",
+    text: MINIMAL.replace("key: app/db", "key: app/db\n    refreshInterval: 50ms"),
+    issues: ["7:22 secrets[0].refreshInterval: Must be at least 100ms"],
   },
   {
     name: "maxStaleness below the refresh interval",
