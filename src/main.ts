@@ -7,7 +7,8 @@
 import { parseArgs, UsageError } from "./cli/args.ts";
 import { helpText } from "./cli/help.ts";
 import { versionText } from "./cli/version.ts";
-import { findConfigFile } from "./config/mod.ts";
+// Directly, not through config/mod.ts: that would load zod and yaml into every `isready`.
+import { findConfigFile } from "./config/find_config_file.ts";
 
 // Commands are imported when chosen, so that `isready` (a healthcheck run every few seconds)
 // does not pay for loading the whole program.
@@ -94,6 +95,23 @@ async function main(argv: string[]): Promise<number> {
       }
       const { isreadyCommand } = await import("./cli/isready.ts");
       return await isreadyCommand({ ...(path ? { configPath: path } : {}), env });
+    }
+    case "convert": {
+      const input = args.positional[0];
+      if (input === undefined) {
+        console.error("Cannot convert: name a file, or - for standard input (see --help)");
+        return 2;
+      }
+      const { convertCommand } = await import("./cli/convert.ts");
+      const mountPath = args.flags["mount-path"];
+      const outputDir = args.flags["output-dir"];
+      return await convertCommand({
+        input,
+        ...(typeof mountPath === "string" ? { mountPath } : {}),
+        ...(typeof outputDir === "string" ? { outputDir } : {}),
+        out: (text) => void Deno.stdout.writeSync(new TextEncoder().encode(text)),
+        err: (line) => console.error(line),
+      });
     }
     default:
       console.error(`The "${args.command}" command is not available yet`);

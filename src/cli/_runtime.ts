@@ -90,6 +90,9 @@ export class Runtime {
         onEvent: (event) => this.#onVaultEvent(event),
       });
       this.#clients.set(name, client);
+      // A new client's breaker is closed; publish it so circuit_breaker_state has a series from
+      // the start, not only after the first transition.
+      this.#options.metrics?.setBreakerState(name, "closed");
     }
     return client;
   }

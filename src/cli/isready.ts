@@ -1,21 +1,31 @@
 /**
  * `isready`: exit 0 when the running sidecar is ready, 1 otherwise — the container healthcheck.
- * Asks `/ready` over HTTP when the server is enabled, else reads the status file, whose heartbeat
- * must be fresh and whose process must be alive. Needs nothing but the binary itself.
+ *
+ * It reads the status file the sidecar rewrites every heartbeat: a stale heartbeat is not ready;
+ * when the sidecar serves HTTP, the file records its `/ready` URL and `isready` asks it (so a killed
+ * process is seen at once). Without a status file it falls back to `/ready` at the configured
+ * listener. Needs nothing but the binary itself.
+ *
+ * Healthchecks run every few seconds, so this command loads as little as it can: the status-file
+ * reader directly (not observe/mod.ts, which loads prom-client), and the config loader only when
+ * `STATUS_FILE` is not set.
  *
  * @module
  */
-import { loadConfig, SETTINGS_DEFAULTS } from "../config/mod.ts";
-import { checkReadyHttp, readStatus, type ReadyCheck } from "../observe/mod.ts";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import { HEARTBEAT_MS } from "./run.ts";
+import { checkReadyHttp, readStatus, STATUS_HEARTBEAT_MS } from "../observe/status_file.ts";
+import type { ReadyCheck } from "../observe/status_file.ts";
+import { type Clock, SYSTEM_CLOCK } from "../resilience/clock.ts";
 
-/** A status file older than this is not ready, ms. */
-export const STATUS_MAX_AGE_MS = HEARTBEAT_MS * 5;
+/** A status file older than this is not ready, ms (three missed heartbeats). */
+export const STATUS_MAX_AGE_MS = STATUS_HEARTBEAT_MS * 3;
+
+const DEFAULT_STATUS_FILE = "/tmp/.secrets-sync-ready";
+const DEFAULT_METRICS_ADDR = "127.0.0.1";
+const DEFAULT_METRICS_PORT = 8080;
 
 /** Options of {@linkcode isreadyCommand}. */
 export interface IsreadyCommandOptions {
-  /** Config file, when one is found; its settings say where to ask. */
+  /** Config file, when one is found; its settings say where to look. */
   configPath?: string;
   env: (name: string) => string | undefined;
   out?: (line: string) => void;
@@ -24,44 +34,45 @@ export interface IsreadyCommandOptions {
   timeoutMs?: number;
 }
 
-/** Where `isready` should ask. */
+/** Where `isready` should look. */
 export interface ReadySource {
-  http?: string;
   statusFile: string;
+  /** `/ready` of the configured listener, used when the status file is missing. */
+  http?: string;
 }
 
-/** Works out where to ask from the config (when it loads) or the environment. */
+/** Works out where to look: `STATUS_FILE`, else the config's settings, else the defaults. */
 export async function readySource(
   options: Pick<IsreadyCommandOptions, "configPath" | "env">,
 ): Promise<ReadySource> {
   const { configPath, env } = options;
-  if (configPath) {
-    try {
-      const plan = await loadConfig(configPath, { env });
-      const m = plan.settings.metrics;
-      const source: ReadySource = { statusFile: plan.settings.statusFile };
-      if (m.enabled) source.http = readyUrl(m.addr, m.port);
-      return source;
-    } catch {
-      // Fall back to the environment: the healthcheck must still answer.
+  const fromEnv = (): ReadySource => {
+    const source: ReadySource = { statusFile: env("STATUS_FILE") || DEFAULT_STATUS_FILE };
+    if ((env("ENABLE_METRICS") ?? "true").toLowerCase() !== "false") {
+      source.http = readyUrl(
+        env("METRICS_ADDR") || DEFAULT_METRICS_ADDR,
+        Number(env("METRICS_PORT") || DEFAULT_METRICS_PORT),
+      );
     }
-  }
-  const enabled = (env("ENABLE_METRICS") ?? String(SETTINGS_DEFAULTS.metricsEnabled))
-    .toLowerCase() !== "false";
-  const source: ReadySource = {
-    statusFile: env("STATUS_FILE") ?? SETTINGS_DEFAULTS.statusFile,
+    return source;
   };
-  if (enabled) {
-    source.http = readyUrl(
-      env("METRICS_ADDR") ?? SETTINGS_DEFAULTS.metricsAddr,
-      Number(env("METRICS_PORT") ?? SETTINGS_DEFAULTS.metricsPort),
-    );
+  if (env("STATUS_FILE") || !configPath) return fromEnv();
+  try {
+    const { loadConfig } = await import("../config/mod.ts");
+    const plan = await loadConfig(configPath, { env });
+    const m = plan.settings.metrics;
+    const source: ReadySource = { statusFile: plan.settings.statusFile };
+    if (m.enabled) source.http = readyUrl(m.addr, m.port);
+    return source;
+  } catch {
+    // The healthcheck must still answer: fall back to the environment and defaults.
+    return fromEnv();
   }
-  return source;
 }
 
-function readyUrl(addr: string, port: number): string {
-  const host = addr === "0.0.0.0" || addr === "" ? "127.0.0.1" : addr === "::" ? "[::1]" : addr;
+/** The `/ready` URL of a listener; wildcard addresses are asked on loopback. */
+export function readyUrl(addr: string, port: number): string {
+  const host = addr === "0.0.0.0" || addr === "" ? "127.0.0.1" : addr === "::" ? "::1" : addr;
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   return `http://${bracketed}:${port}/ready`;
 }
@@ -71,11 +82,14 @@ export async function isreadyCommand(options: IsreadyCommandOptions): Promise<nu
   const { clock = SYSTEM_CLOCK, timeoutMs = 150 } = options;
   const out = options.out ?? ((line: string) => console.log(line));
   const source = await readySource(options);
-  let check: ReadyCheck;
-  if (source.http) {
+  let check: ReadyCheck = await readStatus(source.statusFile, {
+    clock,
+    maxAgeMs: STATUS_MAX_AGE_MS,
+    followReadyUrl: true,
+    httpTimeoutMs: timeoutMs,
+  });
+  if (!check.ready && check.reason.includes("not found") && source.http) {
     check = await checkReadyHttp(source.http, { timeoutMs });
-  } else {
-    check = await readStatus(source.statusFile, { clock, maxAgeMs: STATUS_MAX_AGE_MS });
   }
   out(`${check.ready ? "ready" : "not ready"}: ${check.reason}`);
   return check.ready ? 0 : 1;

@@ -16,17 +16,19 @@ import {
   Redactor,
   serveObservability,
   setupLogging,
+  STATUS_HEARTBEAT_MS,
   writeStatusFile,
 } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { computeReadiness, Scheduler } from "../sync/mod.ts";
 import { Runtime } from "./_runtime.ts";
+import { readyUrl } from "./isready.ts";
 import { VERSION } from "./version.ts";
 
 const log = getLogger(["secrets-sync", "run"]);
 
 /** How often the liveness heartbeat turns and the status file is written, ms. */
-export const HEARTBEAT_MS = 2_000;
+export const HEARTBEAT_MS = STATUS_HEARTBEAT_MS;
 /** How long in-flight work may take after SIGTERM before the process exits anyway, ms. */
 export const SHUTDOWN_GRACE_MS = 4_000;
 
@@ -111,6 +113,7 @@ class Sidecar {
   #heartbeat: number | undefined;
   #lastTick = 0;
   #publishedReady: boolean | undefined;
+  #readyUrl: string | undefined;
   #reloading: Promise<void> | undefined;
 
   constructor(plan: Plan, options: SidecarOptions) {
@@ -172,6 +175,7 @@ class Sidecar {
         }),
         { hostname: settings.addr, port: settings.port, signal: this.#controller.signal },
       );
+      this.#readyUrl = readyUrl(this.#server.addr.hostname, this.#server.addr.port);
       log.info("Serving /health, /ready and /metrics on {addr}:{port}", {
         addr: this.#server.addr.hostname,
         port: this.#server.addr.port,
@@ -219,6 +223,7 @@ class Sidecar {
     try {
       await writeStatusFile(this.#plan.settings.statusFile, readiness, {
         clock: this.#options.clock,
+        ...(this.#readyUrl ? { readyUrl: this.#readyUrl } : {}),
       });
     } catch (err) {
       log.warn("Cannot write status file: {error}", { error: (err as Error).message });

@@ -50,3 +50,29 @@ export {
 export { SETTINGS_DEFAULTS } from "./_settings.ts";
 export { SECRET_DEFAULTS } from "./_secret.ts";
 export { STORE_DEFAULTS } from "./_store.ts";
+export {
+  covers,
+  formatPermissionFlags,
+  hostPort,
+  type PermissionName,
+  type PermissionNeed,
+  requiredPermissions,
+  type RequiredPermissionsOptions,
+} from "./permissions.ts";
+export {
+  type ConfigWatcher,
+  type DirWatcher,
+  watchConfig,
+  type WatchConfigOptions,
+} from "./watch.ts";
+export {
+  convertManifests,
+  type ConvertManifestsOptions,
+  type ConvertManifestsResult,
+  DEFAULT_OUTPUT_DIR,
+  ESO_DEFAULT_REFRESH,
+  isManifestText,
+  OUTPUT_DIR_ANNOTATION,
+  planFromManifests,
+  type PlanFromManifestsOptions,
+} from "./eso/mod.ts";

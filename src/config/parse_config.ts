@@ -12,6 +12,7 @@ import { readYaml } from "./_yaml_source.ts";
 import { checkFile, collectSeedPlan } from "./plan_from_seed.ts";
 import { dirname, resolvePath } from "./_paths.ts";
 import type { KeyPath } from "./source_locator.ts";
+import { isManifestText, planFromManifests } from "./eso/mod.ts";
 
 /** Options of {@linkcode parseConfig}. */
 export interface ParseConfigOptions {
@@ -54,20 +55,15 @@ export function parseConfig(text: string, options: ParseConfigOptions): Plan {
     issues.add([], `The config is too large: at most ${MAX_CONFIG_BYTES} bytes`);
     issues.throwIfAny(file, { position: () => ({ line: 1, column: 1 }), keys: () => undefined });
   }
+  // External Secrets Operator manifests (one or many documents) take their own reader, then
+  // the same seed planner.
+  if (isManifestText(text)) return planFromManifests(text, { file, env });
   const source = readYaml(text, { env, issues, literal: isTemplateSource });
   if (source.data === undefined) {
     if (issues.size === 0) issues.add([], "The config is empty: expected secretStore and secrets");
     issues.throwIfAny(file, source.locator);
   }
   const ctx = { file, dir: dirname(file), env, issues, locator: source.locator };
-  const data = source.data as Record<string, unknown> | null;
-  if (data !== null && typeof data === "object" && "kind" in data && "apiVersion" in data) {
-    issues.add(
-      ["kind"],
-      "ExternalSecret manifests are not supported yet; use the secretStore/secrets format",
-    );
-    issues.throwIfAny(file, source.locator);
-  }
   const plan = collectSeedPlan(source.data, ctx, source.envUsed);
   issues.throwIfAny(file, source.locator);
   return plan!;

@@ -53,7 +53,13 @@ export { createHandler, readyBody } from "./handler.ts";
 export type { HandlerDeps, ReadyBody } from "./handler.ts";
 export { serveObservability } from "./serve.ts";
 export type { ObservabilityServer, ServeObservabilityOptions } from "./serve.ts";
-export { checkReadyHttp, readStatus, StatusFileError, writeStatusFile } from "./status_file.ts";
+export {
+  checkReadyHttp,
+  readStatus,
+  STATUS_HEARTBEAT_MS,
+  StatusFileError,
+  writeStatusFile,
+} from "./status_file.ts";
 export type {
   CheckReadyHttpOptions,
   ReadStatusOptions,

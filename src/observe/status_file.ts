@@ -7,6 +7,12 @@
 import type { Clock } from "../resilience/clock.ts";
 import { countSecrets, type ReadinessSnapshot, type StatusCounts } from "./readiness.ts";
 
+/**
+ * How often the running program rewrites the status file, ms. Readers judge the heartbeat's age
+ * in multiples of it.
+ */
+export const STATUS_HEARTBEAT_MS = 2_000;
+
 /** What the status file holds (names and counts only). */
 export interface StatusFileContent {
   version: 1;
@@ -16,6 +22,8 @@ export interface StatusFileContent {
   /** Epoch ms of the write. */
   heartbeat: number;
   secrets: StatusCounts;
+  /** Where the running process answers `/ready`, when its HTTP server is enabled. */
+  readyUrl?: string;
 }
 
 /** The answer of {@linkcode readStatus} and {@linkcode checkReadyHttp}. */
@@ -46,6 +54,8 @@ export interface WriteStatusFileOptions {
    * @default Deno.pid
    */
   pid?: number;
+  /** Where the process answers `/ready` (recorded so `isready` can ask it). */
+  readyUrl?: string;
 }
 
 let tempCounter = 0;
@@ -75,6 +85,7 @@ export async function writeStatusFile(
     secrets: countSecrets(snapshot),
   };
   if (snapshot.reason !== undefined) content.reason = snapshot.reason;
+  if (options.readyUrl !== undefined) content.readyUrl = options.readyUrl;
   const slash = path.lastIndexOf("/");
   const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
   const base = path.slice(slash + 1);
@@ -110,6 +121,14 @@ export interface ReadStatusOptions {
    * @default a look at /proc/<pid> (Linux); elsewhere always undefined
    */
   isAlive?: (pid: number) => Promise<boolean | undefined>;
+  /**
+   * When the file records a `readyUrl`, ask it (a process killed with SIGKILL is then seen at
+   * once: its port refuses) instead of trusting the file's `ready`.
+   * @default false
+   */
+  followReadyUrl?: boolean;
+  /** Deadline of that HTTP check, ms. @default 150 */
+  httpTimeoutMs?: number;
 }
 
 /**
@@ -149,6 +168,9 @@ export async function readStatus(path: string, options: ReadStatusOptions): Prom
   }
   if (checkPid && (await isAlive(content.pid)) === false) {
     return { ready: false, reason: `process ${content.pid} is not running` };
+  }
+  if (options.followReadyUrl && content.readyUrl !== undefined) {
+    return await checkReadyHttp(content.readyUrl, { timeoutMs: options.httpTimeoutMs ?? 150 });
   }
   const { ok, total } = content.secrets;
   if (!content.ready) {

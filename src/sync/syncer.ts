@@ -79,7 +79,11 @@ export interface SyncerOptions {
   runHooks: HookRunner;
   /** @default SYSTEM_CLOCK */
   clock?: Clock;
-  /** How long a successful read is shared with other secrets of the same path. @default 1000 */
+  /**
+   * How long a successful read is shared with other secrets of the same path. Kept below the
+   * shortest possible period (1s interval × (1 − 0.5 jitter) = 500 ms) so that a secret's next
+   * refresh never reuses its own previous read. @default 250
+   */
   shareWindowMs?: number;
   /** Called with every secret value read, so logs can redact it. */
   onSensitive?: (value: string) => void;
@@ -112,7 +116,7 @@ export class Syncer {
   #compiled = new Map<string, Compiled>();
 
   constructor(options: SyncerOptions) {
-    const { reader, sink, runHooks, clock = SYSTEM_CLOCK, shareWindowMs = 1000, onSensitive } =
+    const { reader, sink, runHooks, clock = SYSTEM_CLOCK, shareWindowMs = 250, onSensitive } =
       options;
     this.#reader = reader;
     this.#sink = sink;
@@ -299,10 +303,18 @@ export class Syncer {
     }
     const changed = files.some((f) => f.result === "written");
     const hooks = changed && secret.onChange.length > 0
-      ? await this.#runHooks(secret.onChange, {
-        secret: secret.name,
-        ...(signal ? { signal } : {}),
-      })
+      ? await withSpan(
+        "hooks",
+        { "secret.name": secret.name, "hooks.count": secret.onChange.length },
+        async (span) => {
+          const results = await this.#runHooks(secret.onChange, {
+            secret: secret.name,
+            ...(signal ? { signal } : {}),
+          });
+          span.setAttribute("hooks.failed", results.filter((r) => r.status !== "ok").length);
+          return results;
+        },
+      )
       : [];
     const result: SyncResult = {
       status: "ok",

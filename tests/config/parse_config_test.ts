@@ -415,10 +415,10 @@ Deno.test("parseConfig() rejects more than 10,000 secrets", () => {
   ]);
 });
 
-Deno.test("parseConfig() tells ExternalSecret manifests apart", () => {
+Deno.test("parseConfig() reads ExternalSecret manifests as ESO documents", () => {
   const error = parseError("apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\n");
-  equal(error.issues[0]!.key, "kind");
-  equal(error.issues[0]!.line, 2);
+  equal(error.issues[0]!.key, "doc1.spec");
+  equal(error.issues[0]!.line, 1);
 });
 
 Deno.test("parseConfig() throws a ConfigError named ConfigError", () => {
