@@ -6,7 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, loadConfig, type Plan } from "../config/mod.ts";
+import { ConfigError, loadConfig, type Plan, watchConfig } from "../config/mod.ts";
 import {
   createHandler,
   createMetrics,
@@ -115,6 +115,7 @@ class Sidecar {
   #publishedReady: boolean | undefined;
   #readyUrl: string | undefined;
   #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
 
   constructor(plan: Plan, options: SidecarOptions) {
     this.#plan = plan;
@@ -181,6 +182,17 @@ class Sidecar {
         port: this.#server.addr.port,
       });
     }
+    if (plan.settings.watch) {
+      watchConfig(plan.file, {
+        onChange: () => {
+          log.info("Config file changed: reloading");
+          void this.reload();
+        },
+        signal: this.#controller.signal,
+        clock,
+      });
+      log.info("Watching {config} for changes", { config: plan.file });
+    }
     await this.#beat();
   }
 
@@ -232,7 +244,17 @@ class Sidecar {
 
   /** Reloads the config: validates it fully first, then applies the difference. */
   reload(): Promise<void> {
-    this.#reloading ??= this.#reload().finally(() => this.#reloading = undefined);
+    if (this.#reloading) {
+      // A change during a reload is applied right after it, never merged into it.
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      do {
+        this.#reloadAgain = false;
+        await this.#reload();
+      } while (this.#reloadAgain && !this.#controller.signal.aborted);
+    })().finally(() => this.#reloading = undefined);
     return this.#reloading;
   }
 
