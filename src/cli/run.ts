@@ -116,6 +116,8 @@ class Sidecar {
   #readyUrl: string | undefined;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
+  /** Secrets that synced at least once (for the not-ready → ready flip). */
+  #everSynced = new Set<string>();
 
   constructor(plan: Plan, options: SidecarOptions) {
     this.#plan = plan;
@@ -208,12 +210,13 @@ class Sidecar {
       },
       onResult: (result, state) => {
         this.#runtime.recordResult(result, state);
-        const readiness = this.readiness();
-        this.#options.metrics.setSecretsSynced(
-          readiness.secrets.filter((s) => s.status === "ok" || s.status === "failing").length,
-        );
-        // Readiness flips are published at once, not at the next heartbeat.
-        if (readiness.ready !== this.#publishedReady) void this.#writeStatus(readiness);
+        if (result.status === "ok") this.#everSynced.add(result.secret);
+        // Becoming ready is published at once, not at the next heartbeat; the O(n) readiness
+        // is computed only when it can have turned true, not after every sync.
+        if (this.#publishedReady !== true && this.#everSynced.size >= this.#plan.secrets.length) {
+          const readiness = this.readiness();
+          if (readiness.ready) void this.#writeStatus(readiness);
+        }
       },
     });
   }
@@ -300,6 +303,7 @@ class Sidecar {
       this.#runtime.startClients(this.#controller.signal);
       await this.#scheduler.stop();
       previous.close();
+      this.#everSynced.clear();
       this.#scheduler = this.#newScheduler(next);
       this.#scheduler.start(next.secrets, this.#controller.signal);
       log.info("Config reloaded: secret store changed, every secret re-syncs now");
@@ -311,6 +315,7 @@ class Sidecar {
       for (const name of summary.removed) {
         const gone = oldByName.get(name);
         this.#runtime.syncer.forget(name);
+        this.#everSynced.delete(name);
         metrics.removeSecret(name);
         if (gone?.deleteOnRemove) {
           for (const file of gone.files) await this.#runtime.sink.remove(file).catch(() => {});

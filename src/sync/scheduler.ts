@@ -240,9 +240,12 @@ export class Scheduler {
       const factor = 1 + jitter * (2 * this.#random() - 1);
       return Math.max(1, Math.round(refreshIntervalMs * factor));
     }
+    // A failing secret is never retried less often than a healthy one is refreshed: after an
+    // outage it catches up within its own interval, not after a long backoff. The circuit breaker
+    // keeps such retries from reaching a failing server.
     const backoff = backoffDelay(job.state.consecutiveFailures, {
       initialMs: this.#backoff.initialMs,
-      maxMs: this.#backoff.maxMs,
+      maxMs: Math.max(1, Math.min(this.#backoff.maxMs, job.secret.refreshIntervalMs)),
       multiplier: this.#backoff.multiplier,
       jitter: 0.2,
       random: this.#random,

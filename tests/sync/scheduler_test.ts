@@ -75,7 +75,7 @@ Deno.test("Scheduler backs off a failing secret without delaying the others", as
   const scheduler = new Scheduler(run, { clock, random: () => 0, backoff: BACKOFF });
   const ac = new AbortController();
   scheduler.start([
-    secretPlan({ name: "bad", refreshIntervalMs: 500 }),
+    secretPlan({ name: "bad", refreshIntervalMs: 60_000 }),
     secretPlan({ name: "good", refreshIntervalMs: 1_000 }),
   ], ac.signal);
   await clock.tick(20_000);
@@ -86,6 +86,18 @@ Deno.test("Scheduler backs off a failing secret without delaying the others", as
   const state = scheduler.states().get("bad")!;
   assertEquals(state.consecutiveFailures, 5);
   assertEquals(state.lastErrorKind, "unavailable");
+  ac.abort();
+});
+
+Deno.test("Scheduler never backs a failing secret off longer than its refresh interval", async () => {
+  const clock = new FakeClock(0);
+  const { calls, run } = recorder(clock, (s) => fail(s));
+  const scheduler = new Scheduler(run, { clock, random: () => 0, backoff: BACKOFF });
+  const ac = new AbortController();
+  scheduler.start([secretPlan({ refreshIntervalMs: 1_500 })], ac.signal);
+  await clock.tick(6_000);
+  // 1s, then 2s capped to the 1.5s interval, and so on.
+  assertEquals(calls.map((c) => c.at), [0, 1_000, 2_500, 4_000, 5_500]);
   ac.abort();
 });
 

@@ -1,0 +1,206 @@
+/**
+ * On-change hooks of each kind (command, signal, http) run by the real sidecar process after a
+ * secret changed in devbao — and only then.
+ */
+import {
+  assertEquals,
+  assertNoLeaks,
+  assertStringIncludes,
+  sleep,
+  storeYaml,
+} from "./sync_support.ts";
+import { startOpenBao } from "../support/openbao.ts";
+import { readIfExists, startSidecar } from "../support/sidecar.ts";
+import { tmpDir } from "../support/tmp_dir.ts";
+
+async function lines(path: string): Promise<string[]> {
+  return ((await readIfExists(path)) ?? "").split("\n").filter(Boolean);
+}
+
+/** A child that traps SIGHUP and appends a line to `log` per signal; its pid is in `pidFile`. */
+async function startTrap(log: string, pidFile: string): Promise<AsyncDisposable> {
+  const ready = `${log}.ready`;
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", `trap 'echo hup >> "${log}"' HUP; touch "${ready}"; while :; do sleep 0.05; done`],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await Deno.writeTextFile(pidFile, `${child.pid}\n`);
+  const end = Date.now() + 5_000;
+  while ((await readIfExists(ready)) === undefined && Date.now() < end) await sleep(10);
+  return {
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await child.status;
+    },
+  };
+}
+
+function dbSecret(out: string, hooks: string): string {
+  return storeYaml() + `
+  - name: db
+    key: app/db
+    refreshInterval: 1s
+    template: { data: { pw: "{{ .password }}" } }
+    files: [{ path: ${out} }]
+    onChange:
+${hooks}`;
+}
+
+Deno.test("command and http hooks run once per change, with the narrowest --allow-run", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  const first = `pw-${crypto.randomUUID()}`;
+  const second = `pw-${crypto.randomUUID()}`;
+  await bao.writeKv2("secret", "app/db", { password: first });
+
+  // command: a script (argv, no shell on our side) that records its argument and environment.
+  const script = dir.join("on-change.sh");
+  const commandLog = dir.join("command.log");
+  await Deno.writeTextFile(
+    script,
+    `#!/bin/sh\necho "$1 secret=$SECRETS_SYNC_SECRET token=\${VAULT_TOKEN:-none}" >> "${commandLog}"\n`,
+  );
+  await Deno.chmod(script, 0o755);
+
+  // http: a server in the test counting calls.
+  const httpCalls: Array<{ method: string; path: string }> = [];
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    httpCalls.push({ method: req.method, path: new URL(req.url).pathname });
+    return new Response("reloaded");
+  });
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(
+    configPath,
+    dbSecret(
+      dir.join("pw"),
+      `      - command: ["${script}", "changed"]
+        timeout: 5s
+      - http: { url: "http://127.0.0.1:${server.addr.port}/reload", method: PUT }
+`,
+    ),
+  );
+  await using sidecar = startSidecar({
+    args: ["run", "--config", configPath],
+    env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, STATUS_FILE: dir.join("status") },
+    permissions: ["-P=sidecar", `--allow-run=${script}`],
+  });
+  const allRan = (n: number) => async () =>
+    (await lines(commandLog)).length === n && httpCalls.length === n;
+  await sidecar.waitFor(allRan(1), "the hooks after the first write");
+  assertEquals(await Deno.readTextFile(dir.join("pw")), first);
+
+  // Refreshes with nothing new run no hook.
+  await sleep(2_500);
+  assertEquals([(await lines(commandLog)).length, httpCalls.length], [1, 1]);
+
+  await bao.writeKv2("secret", "app/db", { password: second });
+  await sidecar.waitFor(allRan(2), "the hooks after a change", 5_000);
+  assertEquals(await Deno.readTextFile(dir.join("pw")), second);
+  // The command got its argv and the secret's name, and none of the sidecar's environment.
+  assertEquals(await lines(commandLog), [
+    "changed secret=db token=none",
+    "changed secret=db token=none",
+  ]);
+  const reload = { method: "PUT", path: "/reload" };
+  assertEquals(httpCalls, [reload, reload]);
+  const ran = sidecar.logs().filter((l) => String(l.message).startsWith("Ran on-change hook"));
+  assertEquals(ran.length, 4, "two hooks logged as run, twice");
+  assertNoLeaks(sidecar, [first, second, bao.rootToken]);
+});
+
+Deno.test("a signal hook signals the process in its pid file once per change", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  const first = `pw-${crypto.randomUUID()}`;
+  const second = `pw-${crypto.randomUUID()}`;
+  await bao.writeKv2("secret", "app/db", { password: first });
+  const signalLog = dir.join("signal.log");
+  const pidFile = dir.join("app.pid");
+  await using _trap = await startTrap(signalLog, pidFile);
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(
+    configPath,
+    dbSecret(dir.join("pw"), `      - signal: { pidFile: ${pidFile}, signal: SIGHUP }\n`),
+  );
+  // Deno.kill needs --allow-run without a list: a program list does not cover signals.
+  await using sidecar = startSidecar({
+    args: ["run", "--config", configPath],
+    env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, STATUS_FILE: dir.join("status") },
+    permissions: ["-P=sidecar", "--allow-run"],
+  });
+  await sidecar.waitFor(async () => (await lines(signalLog)).length === 1, "SIGHUP after sync");
+  await sleep(2_500);
+  assertEquals((await lines(signalLog)).length, 1, "no signal without a change");
+  await bao.writeKv2("secret", "app/db", { password: second });
+  await sidecar.waitFor(async () => (await lines(signalLog)).length === 2, "SIGHUP after change");
+  assertEquals(await Deno.readTextFile(dir.join("pw")), second);
+  assertNoLeaks(sidecar, [first, second, bao.rootToken]);
+});
+
+Deno.test("a signal hook with only --allow-run=<program> fails, names the flag, keeps syncing", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  const first = `pw-${crypto.randomUUID()}`;
+  await bao.writeKv2("secret", "app/db", { password: first });
+  const signalLog = dir.join("signal.log");
+  const pidFile = dir.join("app.pid");
+  await using _trap = await startTrap(signalLog, pidFile);
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(
+    configPath,
+    dbSecret(dir.join("pw"), `      - signal: { pidFile: ${pidFile} }\n`),
+  );
+  await using sidecar = startSidecar({
+    args: ["run", "--config", configPath],
+    env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, STATUS_FILE: dir.join("status") },
+    permissions: ["-P=sidecar", "--allow-run=/bin/true"],
+  });
+  await sidecar.waitFor(
+    () => sidecar.stdout().includes("--allow-run"),
+    "the hook failure naming the flag",
+  );
+  assertEquals(await Deno.readTextFile(dir.join("pw")), first);
+  assertEquals(await lines(signalLog), []);
+  assertNoLeaks(sidecar, [first, bao.rootToken]);
+});
+
+Deno.test("a failing hook is reported and does not stop the file from being kept in sync", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  const first = `pw-${crypto.randomUUID()}`;
+  const second = `pw-${crypto.randomUUID()}`;
+  await bao.writeKv2("secret", "app/db", { password: first });
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(
+    configPath,
+    storeYaml() + `
+  - name: db
+    key: app/db
+    refreshInterval: 1s
+    template: { data: { pw: "{{ .password }}" } }
+    files: [{ path: ${dir.join("pw")} }]
+    onChange:
+      - signal: { pidFile: ${dir.join("missing.pid")} }
+      - http: { url: "http://127.0.0.1:1/reload" }
+`,
+  );
+  await using sidecar = startSidecar({
+    args: ["run", "--config", configPath],
+    env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, STATUS_FILE: dir.join("status") },
+    permissions: ["-P=sidecar", "--allow-run"],
+  });
+  await sidecar.waitFor(async () => (await readIfExists(dir.join("pw"))) === first, "sync");
+  await bao.writeKv2("secret", "app/db", { password: second });
+  await sidecar.waitFor(async () => (await readIfExists(dir.join("pw"))) === second, "change");
+  const failures = sidecar.logs().filter((l) => l.level === "warning" || l.level === "warn");
+  const text = JSON.stringify(failures);
+  assertStringIncludes(text, "missing.pid");
+  assertStringIncludes(text, "127.0.0.1:1");
+  assertNoLeaks(sidecar, [first, second, bao.rootToken]);
+});
