@@ -113,8 +113,31 @@ async function main(argv: string[]): Promise<number> {
         err: (line) => console.error(line),
       });
     }
+    case "validate": {
+      const { validateCommand } = await import("./cli/validate.ts");
+      return await validateCommand({
+        configPath: configPath(),
+        env,
+        online: args.flags.online === true,
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+      });
+    }
+    case "init": {
+      const { initCommand } = await import("./cli/init.ts");
+      return initCommand({ out: (line) => console.log(line) });
+    }
+    case "permissions": {
+      const { permissionsCommand } = await import("./cli/permissions.ts");
+      return await permissionsCommand({
+        configPath: configPath(),
+        env,
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+      });
+    }
     default:
-      console.error(`The "${args.command}" command is not available yet`);
+      console.error(`Cannot run "${args.command}"`);
       return 2;
   }
 }

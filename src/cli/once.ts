@@ -11,6 +11,7 @@ import { loadConfig, type Plan, type SecretPlan } from "../config/mod.ts";
 import { Redactor, setupLogging } from "../observe/mod.ts";
 import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { SyncResult } from "../sync/mod.ts";
+import { preflight } from "./_preflight.ts";
 import { Runtime } from "./_runtime.ts";
 import { describeStartError } from "./run.ts";
 
@@ -48,6 +49,11 @@ export async function onceCommand(options: OnceCommandOptions): Promise<number> 
     plan = await loadConfig(configPath, { env });
   } catch (err) {
     error(describeStartError(err));
+    return 2;
+  }
+  const gaps = await preflight(plan, { configPath: plan.file, command: "once" });
+  if (gaps.length > 0) {
+    for (const gap of gaps) error(gap);
     return 2;
   }
   const redactor = new Redactor();

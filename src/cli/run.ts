@@ -21,6 +21,7 @@ import {
 } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { computeReadiness, Scheduler } from "../sync/mod.ts";
+import { preflight, revokeUnneeded } from "./_preflight.ts";
 import { Runtime } from "./_runtime.ts";
 import { readyUrl } from "./isready.ts";
 import { VERSION } from "./version.ts";
@@ -61,6 +62,12 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     error(describeStartError(err));
     return 2;
   }
+  // Every permission the config needs is checked before anything contacts Vault.
+  const gaps = await preflight(plan, { configPath: plan.file, command: "run" });
+  if (gaps.length > 0) {
+    for (const gap of gaps) error(gap);
+    return 2;
+  }
 
   const redactor = new Redactor();
   await setupLogging({
@@ -74,6 +81,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const unsubscribe = options.onReloadRequest?.(() => void sidecar.reload());
   try {
     await sidecar.start(signal);
+    const revoked = await revokeUnneeded(plan, { watch: plan.settings.watch });
+    if (revoked.length > 0) {
+      log.info("Gave back permissions the config does not need: {revoked}", { revoked });
+    }
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener("abort", () => resolve(), { once: true });
@@ -270,6 +281,14 @@ class Sidecar {
       metrics.recordConfigReload("failure");
       log.error("Config reload rejected, keeping the running config: {error}", {
         error: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
+    const gaps = await preflight(next, { configPath: next.file, command: "run" });
+    if (gaps.length > 0) {
+      metrics.recordConfigReload("failure");
+      log.error("Config reload rejected, keeping the running config: {error}", {
+        error: gaps.join("; "),
       });
       return;
     }

@@ -46,7 +46,8 @@ export async function configFingerprint(
 ): Promise<{ realPath: string; id: string } | undefined> {
   try {
     const realPath = await Deno.realPath(path);
-    const bytes = await Deno.readFile(realPath);
+    // Read through the configured path: only it (or its directory) needs --allow-read.
+    const bytes = await Deno.readFile(path);
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
     return { realPath, id: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("") };
   } catch (error) {

@@ -34,6 +34,11 @@ export interface RequiredPermissionsOptions {
   configPath: string;
   /** Whether the config file is watched (its directory must then be readable). */
   watch: boolean;
+  /**
+   * The command that will run: `once` serves no metrics, writes no status file and watches
+   * nothing. @default "run"
+   */
+  command?: "run" | "once";
 }
 
 /** Files consulted when `owner`/`group` are names. */
@@ -53,7 +58,8 @@ export function requiredPermissions(
   plan: Plan,
   options: RequiredPermissionsOptions,
 ): PermissionNeed[] {
-  const { watch } = options;
+  const { command = "run" } = options;
+  const watch = options.watch && command === "run";
   const needs: PermissionNeed[] = [];
   const add: AddNeed = (name, value, why, optional) =>
     needs.push(optional ? { name, value, why, optional } : { name, value, why });
@@ -87,11 +93,13 @@ export function requiredPermissions(
   for (const secret of plan.secrets) addSecretNeeds(secret, add);
 
   const statusDir = dirname(plan.settings.statusFile);
-  add("write", statusDir, `status file "${plan.settings.statusFile}"`);
-  add("read", statusDir, `status file "${plan.settings.statusFile}"`);
+  if (command === "run") {
+    add("write", statusDir, `status file "${plan.settings.statusFile}"`);
+    add("read", statusDir, `status file "${plan.settings.statusFile}"`);
+  }
 
   const metrics = plan.settings.metrics;
-  if (metrics.enabled) {
+  if (metrics.enabled && command === "run") {
     const host = metrics.addr === "" ? "0.0.0.0" : metrics.addr;
     const value = metrics.port === 0 ? bracket(host) : `${bracket(host)}:${metrics.port}`;
     add("net", value, "metrics and health listener");

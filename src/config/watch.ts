@@ -175,6 +175,14 @@ export function watchConfig(path: string, options: WatchConfigOptions): ConfigWa
   function retryLater(dir: string, error: unknown): void {
     watchers.delete(dir);
     if (closed) return;
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      // Retrying cannot help; say it once.
+      log.warn("Cannot watch {dir} for config changes: {error}; SIGHUP still reloads", {
+        dir,
+        error: (error as Error).message,
+      });
+      return;
+    }
     if (dir !== dirname(path) && (last === undefined || dirname(last.realPath) !== dir)) {
       // A former symlink target's directory: no longer needed.
       void check();

@@ -1,0 +1,151 @@
+/**
+ * Permission checks around the start of `run`/`once`: {@linkcode preflight} finds what the running
+ * process lacks for its config (before anything contacts Vault), {@linkcode revokeUnneeded} gives
+ * back what the config does not use.
+ *
+ * @module
+ */
+import { type PermissionNeed, type Plan, requiredPermissions } from "../config/mod.ts";
+
+/** Asks about one permission without prompting. */
+export type PermissionQuery = (desc: Deno.PermissionDescriptor) => Promise<Deno.PermissionStatus>;
+
+/** Options of {@linkcode preflight}. */
+export interface PreflightOptions {
+  /** The config file's path. */
+  configPath: string;
+  /** @default Deno.permissions.query */
+  query?: PermissionQuery;
+  /** The command about to run (`once` needs no listener, status file or watch). @default "run" */
+  command?: "run" | "once";
+}
+
+/** The descriptor Deno checks for a need. */
+export function descriptorOf(need: PermissionNeed): Deno.PermissionDescriptor {
+  switch (need.name) {
+    case "read":
+      return { name: "read", path: need.value };
+    case "write":
+      return { name: "write", path: need.value };
+    case "net":
+      return { name: "net", host: need.value };
+    case "env":
+      return { name: "env", variable: need.value };
+    case "run":
+      return need.value === "" ? { name: "run" } : { name: "run", command: need.value };
+    case "sys":
+      return { name: "sys", kind: need.value as NonNullable<Deno.SysPermissionDescriptor["kind"]> };
+  }
+}
+
+/** The flag that grants a need, e.g. `--allow-write=/data` or `--allow-run`. */
+export function flagOf(need: PermissionNeed): string {
+  return need.value === "" ? `--allow-${need.name}` : `--allow-${need.name}=${need.value}`;
+}
+
+/** One line saying what cannot be done and which flag is missing. */
+export function gapMessage(need: PermissionNeed): string {
+  const lacks = `the process lacks ${flagOf(need)}`;
+  const v = JSON.stringify(need.value);
+  switch (need.name) {
+    case "read":
+      return `Cannot read ${v} (${need.why}): ${lacks}`;
+    case "write":
+      return `Cannot write in ${v} (${need.why}): ${lacks}`;
+    case "net":
+      return need.why.startsWith("metrics")
+        ? `Cannot listen on ${v} (${need.why}): ${lacks}`
+        : `Cannot connect to ${v} (${need.why}): ${lacks}`;
+    case "env":
+      return `Cannot read environment variable ${v} (${need.why}): ${lacks}`;
+    case "run":
+      return need.value === ""
+        ? `Cannot send signals (${need.why}): ${lacks}`
+        : `Cannot run ${v} (${need.why}): ${lacks}`;
+    case "sys":
+      return `Cannot read system information ${v} (${need.why}): ${lacks}`;
+  }
+}
+
+/**
+ * Checks, without prompting, every permission `plan` needs and returns one message per gap
+ * (`Cannot write in "/data" (output file "/data/app.env" of secret "db"): the process lacks
+ * --allow-write=/data`). Empty means everything is granted. Optional needs are not checked.
+ *
+ * @example
+ * ```ts
+ * const gaps = await preflight(plan, { configPath });
+ * if (gaps.length > 0) { for (const gap of gaps) console.error(gap); return 2; }
+ * ```
+ */
+export async function preflight(plan: Plan, options: PreflightOptions): Promise<string[]> {
+  const { configPath, query = (desc) => Deno.permissions.query(desc), command = "run" } = options;
+  const needs = requiredPermissions(plan, { configPath, watch: plan.settings.watch, command });
+  const gaps: string[] = [];
+  for (const need of needs) {
+    if (need.optional) continue;
+    let state: Deno.PermissionState;
+    try {
+      state = (await query(descriptorOf(need))).state;
+    } catch {
+      state = "denied"; // a descriptor Deno rejects cannot be granted either
+    }
+    if (state !== "granted") gaps.push(gapMessage(need));
+  }
+  return gaps;
+}
+
+/** Options of {@linkcode revokeUnneeded}. */
+export interface RevokeUnneededOptions {
+  /** Whether the config file is watched (reloads read the environment). */
+  watch: boolean;
+  /** Whether SIGHUP can reload the config (it reads the environment too). @default true */
+  reloadOnSignal?: boolean;
+  /** @default Deno.permissions.revoke */
+  revoke?: (desc: Deno.PermissionDescriptor) => Promise<Deno.PermissionStatus>;
+  /** @default Deno.permissions.query */
+  query?: PermissionQuery;
+}
+
+/**
+ * Gives back, after start, the permissions the running config cannot need: `run` when no hook
+ * runs a command or sends a signal, `sys` (nothing in the program reads system information), and
+ * `env` when no reload can happen (no watching and no SIGHUP reloads: a reload expands `${VAR}`s,
+ * and the yaml parser reads LOG_TOKENS). Returns the flags it revoked, e.g. `["--allow-run"]`.
+ * Never throws: a permission that cannot be revoked is left alone.
+ *
+ * A Deno permission granted wholesale (`--allow-read`) cannot be narrowed, only dropped, so
+ * read/write/net stay as granted.
+ */
+export async function revokeUnneeded(
+  plan: Plan,
+  options: RevokeUnneededOptions,
+): Promise<string[]> {
+  const {
+    watch,
+    reloadOnSignal = true,
+    revoke = (desc) => Deno.permissions.revoke(desc),
+    query = (desc) => Deno.permissions.query(desc),
+  } = options;
+  const hooks = plan.secrets.flatMap((s) => s.onChange);
+  const candidates: Deno.PermissionDescriptor[] = [];
+  // With watching, a reload may add hooks: they would need `run`, so keep it.
+  if (!watch && !hooks.some((h) => h.kind === "command" || h.kind === "signal")) {
+    candidates.push({ name: "run" });
+  }
+  candidates.push({ name: "sys" });
+  if (!watch && !reloadOnSignal) candidates.push({ name: "env" });
+
+  const revoked: string[] = [];
+  for (const desc of candidates) {
+    try {
+      const before = (await query(desc)).state;
+      // Revoked even when only partly granted (`--allow-run=cmd` queries as "prompt").
+      const after = (await revoke(desc)).state;
+      if (before === "granted" && after !== "granted") revoked.push(`--allow-${desc.name}`);
+    } catch {
+      // Not revocable here: keep it.
+    }
+  }
+  return revoked;
+}

@@ -1,0 +1,266 @@
+/**
+ * `validate`: checks a config without running it and reports every problem at once, each as
+ * `file:line:column: key: message` — schema, `${VAR}`s, durations, modes, duplicate outputs,
+ * template syntax (at its place in the file) and whether this process's Deno permissions cover the
+ * config. `--online` also logs in and reads and renders each secret once, writing nothing.
+ *
+ * @module
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from "yaml";
+import {
+  ConfigError,
+  type ConfigIssue,
+  formatConfigIssue,
+  formatKeyPath,
+  loadConfig,
+  type Plan,
+  type SecretPlan,
+  type TemplatePlan,
+} from "../config/mod.ts";
+import { Redactor } from "../observe/mod.ts";
+import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import { Syncer, type SyncResult } from "../sync/mod.ts";
+import { parse, TemplateError } from "../template/mod.ts";
+import { VaultClient } from "../vault/mod.ts";
+import { type PermissionQuery, preflight } from "./_preflight.ts";
+import { isUnreadableConfig, reportLoadError } from "./permissions.ts";
+import { registerPlanSecrets } from "./_runtime.ts";
+
+/** Options of {@linkcode validateCommand}. */
+export interface ValidateCommandOptions {
+  configPath: string;
+  env: (name: string) => string | undefined;
+  /** Also log in and read (and render) every secret once, writing nothing. @default false */
+  online?: boolean;
+  /** Receives the result lines. */
+  out: (line: string) => void;
+  /** Receives the problems. */
+  err: (line: string) => void;
+  /** @default Deno.permissions.query */
+  query?: PermissionQuery;
+  clock?: Clock;
+  /** Bound on the whole online check, ms. @default 60000 */
+  onlineTimeoutMs?: number;
+}
+
+/** A template found in the config text, with where its source starts. */
+interface FoundTemplate {
+  secretIndex: number;
+  name: string;
+  source: string;
+  line?: number;
+  column?: number;
+}
+
+/**
+ * Validates the config. Exit code: 0 valid, 1 invalid (or, online, a secret failed), 2 the file
+ * cannot be read.
+ *
+ * Permissions: `--allow-read` for the config, `--allow-env`; with `online`, `--allow-net` for
+ * the store and `--allow-read` for credential/TLS files.
+ */
+export async function validateCommand(options: ValidateCommandOptions): Promise<number> {
+  const { configPath, env, online = false, out, err } = options;
+  let text = "";
+  let file = configPath;
+  let plan: Plan | undefined;
+  const issues: ConfigIssue[] = [];
+  try {
+    plan = await loadConfig(configPath, {
+      env,
+      readTextFile: async (path) => {
+        file = path;
+        text = await Deno.readTextFile(path);
+        return text;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError) || isUnreadableConfig(error)) {
+      return reportLoadError(error, err);
+    }
+    issues.push(...error.issues);
+  }
+
+  const templates = plan ? templatesOfPlan(plan) : templatesOfText(text);
+  issues.push(...templateIssues(file, templates));
+  issues.sort((a, b) => a.line - b.line || a.column - b.column);
+  const gaps = plan ? await preflight(plan, { configPath: file, ...queryOption(options) }) : [];
+
+  if (issues.length > 0 || gaps.length > 0) {
+    for (const issue of issues) err(formatConfigIssue(issue));
+    for (const gap of gaps) err(`${file}: ${gap}`);
+    const count = issues.length + gaps.length;
+    err(`Invalid configuration: ${count} problem${count === 1 ? "" : "s"} found`);
+    return 1;
+  }
+  const valid = plan!;
+  const files = valid.secrets.reduce((n, s) => n + s.files.length, 0);
+  out(`Valid configuration "${file}": ${valid.secrets.length} secret(s), ${files} file(s)`);
+  if (!online) return 0;
+  return await checkOnline(valid, options);
+}
+
+function queryOption(options: ValidateCommandOptions): { query?: PermissionQuery } {
+  return options.query ? { query: options.query } : {};
+}
+
+function templatesOfPlan(plan: Plan): FoundTemplate[] {
+  return plan.secrets.flatMap((secret, secretIndex) =>
+    secret.templates.map((t: TemplatePlan) => {
+      const found: FoundTemplate = { secretIndex, name: t.name, source: t.source };
+      if (t.line !== undefined) found.line = t.line;
+      if (t.column !== undefined) found.column = t.column;
+      return found;
+    })
+  );
+}
+
+/** Finds templates in config text that did not make a Plan, so their errors show too. */
+function templatesOfText(text: string): FoundTemplate[] {
+  let doc;
+  const lines = new LineCounter();
+  try {
+    doc = parseDocument(text, { lineCounter: lines });
+  } catch {
+    return [];
+  }
+  const secrets = doc.get("secrets", true);
+  if (!isSeq(secrets)) return [];
+  const found: FoundTemplate[] = [];
+  secrets.items.forEach((item, secretIndex) => {
+    if (!isMap(item)) return;
+    const data = item.getIn(["template", "data"], true);
+    if (!isMap(data)) return;
+    for (const pair of data.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const value = pair.value;
+      if (!isScalar(value) || typeof value.value !== "string" || !value.range) continue;
+      let offset = value.range[0];
+      if (value.type === Scalar.BLOCK_LITERAL || value.type === Scalar.BLOCK_FOLDED) {
+        const newline = text.indexOf("\n", offset);
+        if (newline >= 0) {
+          offset = newline + 1;
+          while (offset < text.length && /[ \t\r\n]/.test(text[offset]!)) offset++;
+        }
+      } else if (value.type === Scalar.QUOTE_DOUBLE || value.type === Scalar.QUOTE_SINGLE) {
+        offset += 1;
+      }
+      const pos = lines.linePos(offset);
+      found.push({ secretIndex, name: key, source: value.value, line: pos.line, column: pos.col });
+    }
+  });
+  return found;
+}
+
+/** Parses each template; a parse error becomes an issue at its place in the config file. */
+function templateIssues(file: string, templates: readonly FoundTemplate[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const t of templates) {
+    try {
+      parse(t.source, { name: t.name });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      const key = formatKeyPath(["secrets", t.secretIndex, "template", "data", t.name]);
+      const { line, column } = filePosition(t, error);
+      issues.push({
+        file,
+        line,
+        column,
+        key,
+        message: `Template does not parse: ${error.message}`,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Maps a position inside a template to the config file: lines add up; a block scalar's lines
+ * all start at the column of its first character, so columns add up from there too.
+ */
+function filePosition(t: FoundTemplate, error: TemplateError): { line: number; column: number } {
+  if (t.line === undefined || t.column === undefined) return { line: 0, column: 0 };
+  const line = error.line > 0 ? t.line + error.line - 1 : t.line;
+  const column = error.column > 0 ? t.column + error.column - 1 : t.column;
+  return { line, column };
+}
+
+/** Logs in and reads and renders every secret once; writes no file and runs no hook. */
+async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise<number> {
+  const { out, err, clock = SYSTEM_CLOCK, onlineTimeoutMs = 60_000 } = options;
+  const redactor = new Redactor();
+  registerPlanSecrets(plan, redactor);
+  const controller = new AbortController();
+  const timer = clock.setTimeout(
+    () => controller.abort(new Error("validate --online: timeout")),
+    onlineTimeoutMs,
+  );
+  const clients = new Map<string, VaultClient>();
+  const client = (name: string): VaultClient => {
+    let c = clients.get(name);
+    if (!c) {
+      c = new VaultClient({
+        store: plan.store,
+        auth: plan.credentials[name]!,
+        credentialsName: name,
+        resilience: plan.settings.resilience,
+        clock,
+        onSensitive: (value) => redactor.register(value),
+      });
+      c.start(controller.signal);
+      clients.set(name, c);
+    }
+    return c;
+  };
+  const syncer = new Syncer({
+    reader: client,
+    // A dry run: nothing is written or removed.
+    sink: {
+      write: () => Promise.resolve("unchanged"),
+      remove: () => Promise.resolve("absent"),
+    },
+    runHooks: () => Promise.resolve([]),
+    clock,
+    onSensitive: (value) => redactor.register(value),
+  });
+  let failures = 0;
+  try {
+    for (const secret of plan.secrets) {
+      const c = client(secret.credentials);
+      if (!c.ready()) {
+        const wait = AbortSignal.any([
+          controller.signal,
+          AbortSignal.timeout(plan.store.requestTimeoutMs),
+        ]);
+        await c.waitReady(wait).catch(() => {});
+      }
+      const dryRun: SecretPlan = {
+        ...secret,
+        missingKey: "error",
+        onMissing: "keep",
+        onChange: [],
+      };
+      const result: SyncResult = await syncer.sync(dryRun, controller.signal);
+      if (result.status === "ok") {
+        out(`Secret "${secret.name}": read and rendered ${result.files.length} file(s)`);
+      } else {
+        failures++;
+        err(
+          `Secret "${secret.name}": cannot ${result.stage}: ${
+            redactor.redact(result.error.message)
+          }`,
+        );
+      }
+    }
+  } finally {
+    clock.clearTimeout(timer);
+    controller.abort();
+    for (const c of clients.values()) c.close();
+  }
+  if (failures > 0) {
+    err(`Online check failed for ${failures} of ${plan.secrets.length} secret(s)`);
+    return 1;
+  }
+  out("Online check passed: every secret was read and rendered (nothing written)");
+  return 0;
+}

@@ -1,0 +1,154 @@
+import { validateCommand } from "../../src/cli/validate.ts";
+import { assertEquals, assertMatch, assertNotIncludes } from "../support/assert.ts";
+import { tmpDir } from "../support/tmp_dir.ts";
+
+const GRANTED = () => Promise.resolve({ state: "granted" } as Deno.PermissionStatus);
+
+async function validate(
+  text: string,
+  options: {
+    env?: Record<string, string>;
+    query?: (d: Deno.PermissionDescriptor) => Promise<Deno.PermissionStatus>;
+  } = {},
+) {
+  await using dir = await tmpDir();
+  const path = dir.join("config.yaml");
+  await Deno.writeTextFile(path, text);
+  const out: string[] = [];
+  const err: string[] = [];
+  const env = options.env ?? {};
+  const code = await validateCommand({
+    configPath: path,
+    env: (n) => env[n],
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    query: options.query ?? GRANTED,
+  });
+  // Paths are shown relative to the temp dir.
+  const strip = (l: string) => l.replaceAll(path, "config.yaml").replaceAll(dir.path, "DIR");
+  return { code, out: out.map(strip), err: err.map(strip) };
+}
+
+const VALID = `secretStore:
+  address: http://127.0.0.1:8200
+  token: s.test
+secrets:
+  - name: db
+    key: app/db
+    template:
+      data:
+        db.env: |
+          USER={{ .username }}
+          PASS={{ .password }}
+    files:
+      - path: /data/db.env
+`;
+
+Deno.test("validate exits 0 and says what the config holds", async () => {
+  const result = await validate(VALID);
+  assertEquals(result, {
+    code: 0,
+    out: ['Valid configuration "config.yaml": 1 secret(s), 1 file(s)'],
+    err: [],
+  });
+});
+
+Deno.test("validate reports every problem at once with line, column and key", async () => {
+  const result = await validate(`secretStore:
+  address: "\${VAULT_ADDR}"
+  token: s.test
+secrets:
+  - name: db
+    key: app/db
+    refreshInterval: 10ms
+    template:
+      data:
+        db.env: |
+          USER={{ .username }}
+          PASS={{ .password | nosuchfunc }}
+    files:
+      - path: /data/db.env
+        mode: "0999"
+  - name: api
+    key: app/api
+    template:
+      data:
+        key: "{{ .key }}"
+    files:
+      - path: /data/db.env
+`);
+  assertEquals(result.code, 1);
+  // The minimum interval is the loader's to choose; its place is what matters here.
+  assertMatch(
+    result.err[1]!,
+    /^config\.yaml:7:22: secrets\[0\]\.refreshInterval: Must be at least /,
+  );
+  result.err[1] = "(refreshInterval)";
+  assertEquals(result.err, [
+    'config.yaml:2:12: secretStore.address: Cannot expand "${VAULT_ADDR}": environment variable VAULT_ADDR is not set',
+    "(refreshInterval)",
+    'config.yaml:12:11: secrets[0].template.data["db.env"]: Template does not parse: template: db.env:2: function "nosuchfunc" not defined',
+    'config.yaml:15:15: secrets[0].files[0].mode: Invalid file mode "0999": octal digits are 0-7',
+    'config.yaml:22:15: secrets[1].files[0].path: Duplicate output path "/data/db.env": secret "db" (secrets[0]) writes it too',
+    "Invalid configuration: 5 problems found",
+  ]);
+});
+
+Deno.test("validate places a template error inside a valid config at its file line", async () => {
+  const result = await validate(VALID.replace("PASS={{ .password }}", "PASS={{ .password "));
+  assertEquals(result.code, 1);
+  // Go reports an unclosed action where the text ends: the line after it (the block's newline).
+  assertEquals(
+    result.err[0],
+    'config.yaml:12:11: secrets[0].template.data["db.env"]: Template does not parse: template: db.env:3: unclosed action started at db.env:2',
+  );
+});
+
+Deno.test("validate places an error in a quoted one-line template after the quote", async () => {
+  const result = await validate(
+    VALID.replace(/db\.env: \|[\s\S]*?files:/, 'db.env: "{{ if }}"\n    files:'),
+  );
+  assertEquals(result.code, 1);
+  assertMatch(result.err[0]!, /^config\.yaml:9:18: secrets\[0\]\.template\.data\["db\.env"\]: /);
+});
+
+Deno.test("validate reports the permissions this process lacks for the config", async () => {
+  const result = await validate(VALID, {
+    query: (d) =>
+      Promise.resolve(
+        { state: d.name === "write" ? "prompt" : "granted" } as Deno.PermissionStatus,
+      ),
+  });
+  assertEquals(result.code, 1);
+  assertEquals(result.err, [
+    'config.yaml: Cannot write in "/data" (output file "/data/db.env" of secret "db"): the process lacks --allow-write=/data',
+    'config.yaml: Cannot write in "/tmp" (status file "/tmp/.secrets-sync-ready"): the process lacks --allow-write=/tmp',
+    "Invalid configuration: 2 problems found",
+  ]);
+});
+
+Deno.test("validate exits 2 when the file cannot be read", async () => {
+  const err: string[] = [];
+  const code = await validateCommand({
+    configPath: "/nonexistent/config.yaml",
+    env: () => undefined,
+    out: () => {},
+    err: (l) => err.push(l),
+  });
+  assertEquals(code, 2);
+  assertEquals(err, ["/nonexistent/config.yaml: Cannot read config: no such file"]);
+});
+
+Deno.test("validate reports broken YAML with its position", async () => {
+  const result = await validate("secretStore:\n  address: [unclosed\nsecrets: []\n");
+  assertEquals(result.code, 1);
+  assertMatch(result.err[0]!, /^config\.yaml:\d+:\d+: /);
+});
+
+Deno.test("validate never prints a token or other credential from the config", async () => {
+  const token = "s.very-secret-token-value";
+  const result = await validate(VALID.replace("s.test", token).replace("10ms", "1s"), {
+    query: () => Promise.resolve({ state: "prompt" } as Deno.PermissionStatus),
+  });
+  assertNotIncludes([...result.out, ...result.err].join("\n"), token);
+});
