@@ -129,6 +129,8 @@ class Sidecar {
   #reloadAgain = false;
   /** Secrets that synced at least once (for the not-ready → ready flip). */
   #everSynced = new Set<string>();
+  /** Secrets in sync as of the last heartbeat plus those that synced since (secrets_synced). */
+  #inSync = new Set<string>();
 
   constructor(plan: Plan, options: SidecarOptions) {
     this.#plan = plan;
@@ -221,7 +223,11 @@ class Sidecar {
       },
       onResult: (result, state) => {
         this.#runtime.recordResult(result, state);
-        if (result.status === "ok") this.#everSynced.add(result.secret);
+        if (result.status === "ok") {
+          this.#everSynced.add(result.secret);
+          this.#inSync.add(result.secret);
+          this.#options.metrics.setSecretsSynced(this.#inSync.size);
+        }
         // Becoming ready is published at once, not at the next heartbeat; the O(n) readiness
         // is computed only when it can have turned true, not after every sync.
         if (this.#publishedReady !== true && this.#everSynced.size >= this.#plan.secrets.length) {
@@ -236,9 +242,13 @@ class Sidecar {
     const { clock } = this.#options;
     this.#lastTick = clock.now();
     const readiness = this.readiness();
-    this.#options.metrics.setSecretsSynced(
-      readiness.secrets.filter((s) => s.status === "ok" || s.status === "failing").length,
+    // The exact count (staleness moves with time); results in between only add to it.
+    this.#inSync = new Set(
+      readiness.secrets.filter((s) => s.status === "ok" || s.status === "failing").map((s) =>
+        s.name
+      ),
     );
+    this.#options.metrics.setSecretsSynced(this.#inSync.size);
     await this.#writeStatus(readiness);
     if (this.#controller.signal.aborted) return;
     this.#heartbeat = clock.setTimeout(() => void this.#beat(), HEARTBEAT_MS);
@@ -335,6 +345,7 @@ class Sidecar {
         const gone = oldByName.get(name);
         this.#runtime.syncer.forget(name);
         this.#everSynced.delete(name);
+        this.#inSync.delete(name);
         metrics.removeSecret(name);
         if (gone?.deleteOnRemove) {
           for (const file of gone.files) await this.#runtime.sink.remove(file).catch(() => {});
