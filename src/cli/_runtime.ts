@@ -5,13 +5,15 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { ConfigError, loadConfig } from "../config/mod.ts";
 import type { AuthPlan, Plan, SecretPlan } from "../config/mod.ts";
-import type { Metrics, Redactor } from "../observe/mod.ts";
+import { type Metrics, Redactor, setupLogging } from "../observe/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/mod.ts";
 import { FileSink, runHooks } from "../sink/mod.ts";
 import type { SecretState, SyncResult } from "../sync/mod.ts";
 import { Syncer } from "../sync/mod.ts";
 import { VaultClient, type VaultEvent } from "../vault/mod.ts";
+import { preflight } from "./_preflight.ts";
 
 const log = getLogger(["secrets-sync", "sync"]);
 const vaultLog = getLogger(["secrets-sync", "vault"]);
@@ -22,6 +24,55 @@ export interface RuntimeOptions {
   metrics?: Metrics;
   clock?: Clock;
   random?: Random;
+}
+
+/** Options of {@linkcode startUp}. */
+export interface StartUpOptions {
+  configPath: string;
+  env: (name: string) => string | undefined;
+  command: "run" | "once";
+  /** Where messages for a person go before logging is set up. */
+  error: (line: string) => void;
+  /** Where log lines go. @default stdout */
+  write?: (line: string) => void;
+}
+
+/**
+ * What `run` and `once` do before anything else: load the config, check every permission it
+ * needs (before anything contacts Vault), and set up redacting logs. Resolves with the plan and
+ * the redactor, or with exit code 2 after saying what is wrong.
+ */
+export async function startUp(
+  options: StartUpOptions,
+): Promise<{ plan: Plan; redactor: Redactor } | number> {
+  const { configPath, env, command, error } = options;
+  let plan: Plan;
+  try {
+    plan = await loadConfig(configPath, { env });
+  } catch (err) {
+    error(describeStartError(err));
+    return 2;
+  }
+  const gaps = await preflight(plan, { configPath: plan.file, command });
+  if (gaps.length > 0) {
+    for (const gap of gaps) error(gap);
+    return 2;
+  }
+  const redactor = new Redactor();
+  await setupLogging({
+    level: plan.settings.logLevel,
+    format: plan.settings.logFormat,
+    redactor,
+    ...(options.write ? { write: options.write } : {}),
+  });
+  return { plan, redactor };
+}
+
+/** A human-readable message for an error that prevents the start. */
+export function describeStartError(err: unknown): string {
+  if (err instanceof ConfigError) return `Invalid configuration:\n${err.message}`;
+  if (err instanceof Error) return `Cannot start: ${err.message}`;
+  return `Cannot start: ${String(err)}`;
 }
 
 /** Registers every credential value of a plan with the redactor. */

@@ -7,13 +7,10 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { loadConfig, type Plan, type SecretPlan } from "../config/mod.ts";
-import { Redactor, setupLogging } from "../observe/mod.ts";
+import type { SecretPlan } from "../config/mod.ts";
 import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { SyncResult } from "../sync/mod.ts";
-import { preflight } from "./_preflight.ts";
-import { Runtime } from "./_runtime.ts";
-import { describeStartError } from "./run.ts";
+import { Runtime, startUp } from "./_runtime.ts";
 
 const log = getLogger(["secrets-sync", "once"]);
 
@@ -44,25 +41,15 @@ export interface OnceCommandOptions {
 export async function onceCommand(options: OnceCommandOptions): Promise<number> {
   const { configPath, env, signal, timeoutMs = 60_000, clock = SYSTEM_CLOCK } = options;
   const error = options.error ?? ((line: string) => console.error(line));
-  let plan: Plan;
-  try {
-    plan = await loadConfig(configPath, { env });
-  } catch (err) {
-    error(describeStartError(err));
-    return 2;
-  }
-  const gaps = await preflight(plan, { configPath: plan.file, command: "once" });
-  if (gaps.length > 0) {
-    for (const gap of gaps) error(gap);
-    return 2;
-  }
-  const redactor = new Redactor();
-  await setupLogging({
-    level: plan.settings.logLevel,
-    format: plan.settings.logFormat,
-    redactor,
+  const started = await startUp({
+    configPath,
+    env,
+    command: "once",
+    error,
     ...(options.write ? { write: options.write } : {}),
   });
+  if (typeof started === "number") return started;
+  const { plan, redactor } = started;
   const runtime = new Runtime(plan, { redactor, clock });
   const controller = new AbortController();
   const deadline = AbortSignal.any([signal, controller.signal]);

@@ -6,23 +6,23 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, loadConfig, type Plan, watchConfig } from "../config/mod.ts";
+import { loadConfig, type Plan, watchConfig } from "../config/mod.ts";
 import {
   createHandler,
   createMetrics,
   type Metrics,
   type ObservabilityServer,
   type ReadinessSnapshot,
-  Redactor,
+  type Redactor,
   serveObservability,
-  setupLogging,
   STATUS_HEARTBEAT_MS,
   writeStatusFile,
 } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { computeReadiness, Scheduler } from "../sync/mod.ts";
 import { preflight, revokeUnneeded } from "./_preflight.ts";
-import { Runtime } from "./_runtime.ts";
+import { Runtime, startUp } from "./_runtime.ts";
+
 import { readyUrl } from "./isready.ts";
 import { VERSION } from "./version.ts";
 
@@ -55,27 +55,15 @@ export interface RunCommandOptions {
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const { configPath, env, signal, clock = SYSTEM_CLOCK } = options;
   const error = options.error ?? ((line: string) => console.error(line));
-  let plan: Plan;
-  try {
-    plan = await loadConfig(configPath, { env });
-  } catch (err) {
-    error(describeStartError(err));
-    return 2;
-  }
-  // Every permission the config needs is checked before anything contacts Vault.
-  const gaps = await preflight(plan, { configPath: plan.file, command: "run" });
-  if (gaps.length > 0) {
-    for (const gap of gaps) error(gap);
-    return 2;
-  }
-
-  const redactor = new Redactor();
-  await setupLogging({
-    level: plan.settings.logLevel,
-    format: plan.settings.logFormat,
-    redactor,
+  const started = await startUp({
+    configPath,
+    env,
+    command: "run",
+    error,
     ...(options.write ? { write: options.write } : {}),
   });
+  if (typeof started === "number") return started;
+  const { plan, redactor } = started;
   const metrics = createMetrics({ version: VERSION, clock });
   const sidecar = new Sidecar(plan, { redactor, metrics, clock, env, configPath });
   const unsubscribe = options.onReloadRequest?.(() => void sidecar.reload());
@@ -96,13 +84,6 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   } finally {
     unsubscribe?.();
   }
-}
-
-/** A human-readable message for an error that prevents the start. */
-export function describeStartError(err: unknown): string {
-  if (err instanceof ConfigError) return `Invalid configuration:\n${err.message}`;
-  if (err instanceof Error) return `Cannot start: ${err.message}`;
-  return `Cannot start: ${String(err)}`;
 }
 
 interface SidecarOptions {
