@@ -14,14 +14,39 @@ export interface CredentialFs {
   readTextFile(path: string): Promise<string>;
 }
 
+/** Largest credential file accepted, bytes: tokens and ids are short; `/dev/zero` is not. */
+export const MAX_CREDENTIAL_BYTES = 64 * 1024;
+
 /** The real file system. Needs `--allow-read` for the credential paths. */
 export const DENO_CREDENTIAL_FS: CredentialFs = {
   async stat(path) {
     const info = await Deno.stat(path);
     return { mtimeMs: info.mtime?.getTime(), size: info.size, ino: info.ino };
   },
-  readTextFile: (path) => Deno.readTextFile(path),
+  readTextFile: (path) => readBounded(path, MAX_CREDENTIAL_BYTES),
 };
+
+/** Reads at most `limit` bytes of text; more is an error (a device like /dev/zero never ends). */
+async function readBounded(path: string, limit: number): Promise<string> {
+  using file = await Deno.open(path, { read: true });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(16 * 1024);
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    total += n;
+    if (total > limit) throw new Error(`file is larger than ${limit} bytes`);
+    chunks.push(buffer.slice(0, n));
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
 
 /** A credential file's content, cached until the file changes. */
 export class CredentialFile {
@@ -46,14 +71,20 @@ export class CredentialFile {
    */
   async read(): Promise<string> {
     let signature: string;
+    let info: Awaited<ReturnType<CredentialFs["stat"]>>;
     try {
-      const info = await this.#fs.stat(this.path);
+      info = await this.#fs.stat(this.path);
       signature = `${info.mtimeMs}:${info.size}:${info.ino}`;
     } catch (err) {
       throw new Error(`Cannot read ${this.#what} "${this.path}": ${message(err)}`, { cause: err });
     }
     if (signature === this.#signature && this.#value !== undefined) {
       return this.#value;
+    }
+    if (info.size > MAX_CREDENTIAL_BYTES) {
+      throw new Error(
+        `Cannot read ${this.#what} "${this.path}": file is larger than ${MAX_CREDENTIAL_BYTES} bytes`,
+      );
     }
     let text: string;
     try {

@@ -41,3 +41,11 @@ Deno.test("CredentialFile.read() names the path, never the content, when it fail
   );
   assertEquals(missing.message, 'Cannot read role-id file "/nope": gone');
 });
+
+Deno.test("CredentialFile.read() refuses a file that never ends, like /dev/zero", async () => {
+  const file = new CredentialFile("/dev/zero", "token file");
+  const error = await file.read().then(() => undefined, (e: Error) => e);
+  if (!error) throw new Error("expected an error");
+  if (!error.message.includes("larger than")) throw new Error(error.message);
+  if (!error.message.includes("/dev/zero")) throw new Error(error.message);
+});
