@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { FilePlan } from "../config/plan.ts";
 import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/clock.ts";
@@ -40,6 +41,28 @@ export interface FileSinkOptions {
   maxBytes?: number;
 }
 
+/** How long a remembered file identity is trusted before the content is read back again, ms. */
+export const KNOWN_TTL_MS = 60_000;
+
+interface KnownFile {
+  ino: number | null;
+  size: number;
+  mtimeMs: number | null;
+  digest: string;
+  /** When the content was last written or read back. */
+  verifiedAt: number;
+}
+
+function digestOf(content: Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+function sameIdentity(known: KnownFile, info: Deno.FileInfo): boolean {
+  return known.ino === info.ino && known.size === info.size &&
+    known.mtimeMs === (info.mtime?.getTime() ?? null) && known.ino !== null &&
+    known.mtimeMs !== null;
+}
+
 /** Options of {@linkcode FileSink.write}. */
 export interface WriteOptions {
   /** Aborts the write before it commits; the old file stays. */
@@ -71,6 +94,13 @@ export type RemoveResult = "removed" | "absent";
 export class FileSink {
   #fs: FsAdapter;
   #clock: Clock;
+  /**
+   * What this sink last wrote or verified at each path: the file's identity (inode, size, mtime)
+   * and the content's digest. An unchanged sync whose file still has that identity is answered
+   * from it with one lstat instead of reading the file back; the entry is trusted for
+   * {@linkcode KNOWN_TTL_MS} and then verified by a read again.
+   */
+  #known = new Map<string, KnownFile>();
   #random: Random;
   #maxBytes: number;
 
@@ -118,8 +148,20 @@ export class FileSink {
     const existing = await this.#lstatTarget(path, "write");
 
     if (existing) {
-      const sameContent = existing.size === content.length &&
-        await this.#hasContent(path, content, signal);
+      let sameContent = false;
+      if (existing.size === content.length) {
+        const digest = digestOf(content);
+        const known = this.#known.get(path);
+        if (
+          known !== undefined && known.digest === digest && sameIdentity(known, existing) &&
+          this.#clock.now() - known.verifiedAt < KNOWN_TTL_MS
+        ) {
+          sameContent = true;
+        } else if (await this.#hasContent(path, content, signal)) {
+          sameContent = true;
+          this.#remember(path, existing, digest);
+        }
+      }
       if (sameContent) {
         if (metadataMatches(existing, file.mode, ids)) {
           log.debug("File unchanged {path}", { path });
@@ -134,10 +176,16 @@ export class FileSink {
     }
     signal?.throwIfAborted();
 
+    this.#known.delete(path);
     if (existing && file.writeMode === "inplace") {
       await this.#writeInPlace(file, content, ids);
     } else {
       await this.#writeAtomic(file, dir, base, content, ids, signal);
+    }
+    try {
+      this.#remember(path, await this.#fs.lstat(path), digestOf(content));
+    } catch {
+      // Only an optimisation: the next sync reads the file back instead.
     }
     log.info("Wrote {path}", {
       path,
@@ -160,6 +208,7 @@ export class FileSink {
     const existing = await this.#lstatTarget(path, "remove");
     if (!existing) return "absent";
     try {
+      this.#known.delete(path);
       await this.#fs.remove(path);
     } catch (cause) {
       if (cause instanceof Deno.errors.NotFound) return "absent";
@@ -248,6 +297,16 @@ export class FileSink {
       });
     }
     return info;
+  }
+
+  #remember(path: string, info: Deno.FileInfo, digest: string): void {
+    this.#known.set(path, {
+      ino: info.ino,
+      size: info.size,
+      mtimeMs: info.mtime?.getTime() ?? null,
+      digest,
+      verifiedAt: this.#clock.now(),
+    });
   }
 
   /** True when the file at `path` holds exactly `content` (its size was already checked). */

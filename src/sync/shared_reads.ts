@@ -30,13 +30,18 @@ export class SharedReads {
     this.#windowMs = windowMs;
   }
 
-  /** Returns the shared result for `key`, calling `read` only when none is in flight or fresh. */
-  get<T>(key: string, read: () => Promise<T>): Promise<T> {
+  /**
+   * Returns the shared result for `key`, calling `read` only when none is in flight or fresh.
+   * `windowMs` narrows the window for this caller (never widens it).
+   */
+  get<T>(key: string, read: () => Promise<T>, windowMs = this.#windowMs): Promise<T> {
     const now = this.#clock.now();
     const existing = this.#entries.get(key) as Entry<T> | undefined;
     if (existing) {
       if (existing.settledAt === undefined) return existing.promise;
-      if (now - existing.settledAt <= this.#windowMs) return existing.promise;
+      if (now - existing.settledAt <= Math.min(windowMs, this.#windowMs)) {
+        return existing.promise;
+      }
     }
     const entry: Entry<T> = { promise: read() };
     this.#entries.set(key, entry);

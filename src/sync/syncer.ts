@@ -221,16 +221,20 @@ export class Syncer {
         ref.version ?? null,
       ]);
       const paths = compiled.secretPaths;
+      // Below half of this secret's shortest period, so its own next refresh never reuses the
+      // read it made last time (intervals go down to 100 ms).
+      const shareWindow = secret.refreshIntervalMs * (1 - secret.jitter) / 2;
       const [main, ...more] = await withSpan(
         "read",
         { "secret.name": secret.name },
         () =>
           Promise.all([
-            this.#reads.get(readKey, () => reader.readSecret(ref, options)),
+            this.#reads.get(readKey, () => reader.readSecret(ref, options), shareWindow),
             ...paths.map((path) =>
               this.#reads.get(
                 JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
                 () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
+                shareWindow,
               )
             ),
           ]),

@@ -5,6 +5,7 @@ import {
   assertStringIncludes,
 } from "../support/assert.ts";
 import { Syncer } from "../../src/sync/syncer.ts";
+import { FakeClock } from "../support/fake_clock.ts";
 import type { FilePlan, HookPlan } from "../../src/config/plan.ts";
 import type { SecretData, SecretRef } from "../../src/vault/mod.ts";
 import { VaultError } from "../../src/vault/mod.ts";
@@ -236,4 +237,21 @@ Deno.test("Syncer.sync() reports a Vault error kind and keeps the file", async (
   assert(result.status === "failed");
   assertEquals([result.stage, result.errorKind], ["read", "permission_denied"]);
   assertEquals(files.get("/tmp/never-written/db.env"), "old");
+});
+
+Deno.test("Syncer.sync() never lets a fast secret reuse its own previous read", async () => {
+  const clock = new FakeClock(0);
+  const { reader, reads } = memoryReader({ "secret/app/db": { data: { password: "p4ssw0rd" } } });
+  const { sink } = memorySink();
+  const syncer = new Syncer({
+    reader: () => reader,
+    sink,
+    runHooks: hookRecorder().runHooks,
+    clock,
+  });
+  const secret = secretPlan({ refreshIntervalMs: 100, jitter: 0.1 });
+  await syncer.sync(secret);
+  await clock.tick(90); // the shortest period of a 100 ms secret with 10 % jitter
+  await syncer.sync(secret);
+  assertEquals(reads, ["secret/app/db", "secret/app/db"]);
 });
