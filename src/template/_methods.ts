@@ -4,24 +4,8 @@
  * work as in Go.
  */
 import { def, type FuncDef } from "./_func_def.ts";
-import { civil, formatGoTime } from "./_time.ts";
+import { civil, DAYS, formatGoTime, MONTHS } from "./_time.ts";
 import { GoInt64, GoTime } from "./values.ts";
-
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
-const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /** A Go struct value with methods; `goString` makes it a fmt.Stringer. */
 export interface GoObject {

@@ -1,7 +1,8 @@
 /** Go time.Time formatting/parsing subset used by Sprig's date functions and fmt. */
 import { GoTime } from "./values.ts";
 
-const MONTHS = [
+/** Go's month names. */
+export const MONTHS = [
   "January",
   "February",
   "March",
@@ -15,7 +16,8 @@ const MONTHS = [
   "November",
   "December",
 ];
-const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+/** Go's weekday names. */
+export const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 export interface Civil {
   year: number;

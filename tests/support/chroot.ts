@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { type CapturedProcess, spawnCaptured } from "./process.ts";
 
 const PROJECT = new URL("../../", import.meta.url).pathname;
 
@@ -57,19 +58,7 @@ export interface SpawnInRootOptions {
 }
 
 /** A process running inside the root. */
-export interface RootProcess extends AsyncDisposable {
-  pid: number;
-  stdout(): string;
-  stderr(): string;
-  kill(signal?: Deno.Signal): void;
-  status: Promise<Deno.CommandStatus>;
-  /** Polls `predicate` every 25 ms; throws with the output after `timeoutMs`. */
-  waitFor(
-    predicate: () => boolean | Promise<boolean>,
-    what: string,
-    timeoutMs?: number,
-  ): Promise<void>;
-}
+export type RootProcess = CapturedProcess;
 
 /** A built root directory; disposing unmounts `/proc` and removes the directory. */
 export interface Root extends AsyncDisposable {
@@ -310,61 +299,5 @@ async function succeeds(command: string, args: string[]): Promise<boolean> {
 }
 
 function spawnProcess(command: string, args: string[], env: Record<string, string>): RootProcess {
-  const child = new Deno.Command(command, {
-    args,
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  const pump = (stream: ReadableStream<Uint8Array>, add: (text: string) => void) =>
-    stream.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (chunk) => add(chunk) }),
-    ).catch(() => {});
-  const pumps = Promise.all([
-    pump(child.stdout, (t) => out += t),
-    pump(child.stderr, (t) => err += t),
-  ]);
-  let exited = false;
-  const status = child.status.then(async (s) => {
-    exited = true;
-    await pumps;
-    return s;
-  });
-  const kill = (signal: Deno.Signal = "SIGTERM") => {
-    if (exited) return;
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  return {
-    pid: child.pid,
-    stdout: () => out,
-    stderr: () => err,
-    kill,
-    status,
-    async waitFor(predicate, what, timeoutMs = 20_000) {
-      const end = Date.now() + timeoutMs;
-      while (Date.now() < end) {
-        if (await predicate()) return;
-        if (exited) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      if (await predicate()) return;
-      throw new Error(
-        `Timed out waiting for ${what}${exited ? " (process exited)" : ""}\n--- stdout\n${
-          out.slice(-4000)
-        }\n--- stderr\n${err.slice(-4000)}`,
-      );
-    },
-    async [Symbol.asyncDispose]() {
-      kill("SIGKILL");
-      await status;
-    },
-  };
+  return spawnCaptured(command, { args, env, timeoutMs: 20_000 });
 }

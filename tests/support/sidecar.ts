@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type CapturedProcess, spawnCaptured } from "./process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = `${ROOT}src/main.ts`;
@@ -19,33 +20,17 @@ export interface StartSidecarOptions {
 }
 
 /** A running sidecar process. */
-export interface Sidecar extends AsyncDisposable {
-  pid: number;
-  /** Everything written to stdout so far. */
-  stdout(): string;
-  /** Everything written to stderr so far. */
-  stderr(): string;
+export interface Sidecar extends CapturedProcess {
   /** stdout parsed as JSON lines (lines that are not JSON are skipped). */
   logs(): Array<Record<string, unknown>>;
-  /** Sends a signal. */
-  kill(signal?: Deno.Signal): void;
-  /** Resolves with the exit code. */
-  status: Promise<Deno.CommandStatus>;
-  /** Waits until `predicate` holds (polled), or throws after `timeoutMs`. */
-  waitFor(
-    predicate: () => boolean | Promise<boolean>,
-    what: string,
-    timeoutMs?: number,
-  ): Promise<void>;
 }
 
 /** Starts the sidecar. Always kill it: `await using sidecar = startSidecar(…)`. */
 export function startSidecar(options: StartSidecarOptions): Sidecar {
   const { args, env = {}, permissions = ["-P=sidecar"] } = options;
-  const child = new Deno.Command(Deno.execPath(), {
+  const process = spawnCaptured(Deno.execPath(), {
     args: ["run", "--quiet", "--no-prompt", ...permissions, MAIN, ...args],
     cwd: ROOT,
-    clearEnv: true,
     env: {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: Deno.env.get("HOME") ?? "/root",
@@ -53,31 +38,11 @@ export function startSidecar(options: StartSidecarOptions): Sidecar {
       ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
       ...env,
     },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  const decoder = () => new TextDecoderStream();
-  const pumpOut = child.stdout.pipeThrough(decoder()).pipeTo(
-    new WritableStream({ write: (chunk) => void (out += chunk) }),
-  ).catch(() => {});
-  const pumpErr = child.stderr.pipeThrough(decoder()).pipeTo(
-    new WritableStream({ write: (chunk) => void (err += chunk) }),
-  ).catch(() => {});
-  const status = child.status.then(async (s) => {
-    await Promise.all([pumpOut, pumpErr]);
-    return s;
   });
-  let exited = false;
-  status.then(() => exited = true);
   return {
-    pid: child.pid,
-    stdout: () => out,
-    stderr: () => err,
+    ...process,
     logs: () =>
-      out.split("\n").flatMap((line) => {
+      process.stdout().split("\n").flatMap((line) => {
         try {
           const value = JSON.parse(line);
           return value && typeof value === "object" ? [value] : [];
@@ -85,40 +50,6 @@ export function startSidecar(options: StartSidecarOptions): Sidecar {
           return [];
         }
       }),
-    kill: (signal: Deno.Signal = "SIGTERM") => {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch {
-          // already gone
-        }
-      }
-    },
-    status,
-    async waitFor(predicate, what, timeoutMs = 15_000) {
-      const end = Date.now() + timeoutMs;
-      while (Date.now() < end) {
-        if (await predicate()) return;
-        if (exited) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      if (await predicate()) return;
-      throw new Error(
-        `Timed out waiting for ${what}${exited ? " (sidecar exited)" : ""}\n--- stdout\n${
-          out.slice(-4000)
-        }\n--- stderr\n${err.slice(-4000)}`,
-      );
-    },
-    async [Symbol.asyncDispose]() {
-      if (!exited) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      await status;
-    },
   };
 }
 

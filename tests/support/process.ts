@@ -1,0 +1,90 @@
+/**
+ * A child process whose output is captured for tests, with polling and a kill on dispose.
+ *
+ * @module
+ */
+
+/** A running child process with captured output. */
+export interface CapturedProcess extends AsyncDisposable {
+  pid: number;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Sends a signal (ignored once the process is gone). */
+  kill(signal?: Deno.Signal): void;
+  /** Resolves with the exit status once the output is drained. */
+  status: Promise<Deno.CommandStatus>;
+  /** Polls `predicate` every 25 ms; throws with the output after `timeoutMs`. */
+  waitFor(
+    predicate: () => boolean | Promise<boolean>,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<void>;
+}
+
+/** Starts `command` with a clean environment, piped output and no stdin. */
+export function spawnCaptured(
+  command: string,
+  options: { args: string[]; env: Record<string, string>; cwd?: string; timeoutMs?: number },
+): CapturedProcess {
+  const { args, env, cwd, timeoutMs: defaultTimeoutMs = 15_000 } = options;
+  const child = new Deno.Command(command, {
+    args,
+    ...(cwd ? { cwd } : {}),
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const pump = (stream: ReadableStream<Uint8Array>, add: (text: string) => void) =>
+    stream.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (chunk) => add(chunk) }),
+    ).catch(() => {});
+  const pumps = Promise.all([
+    pump(child.stdout, (t) => out += t),
+    pump(child.stderr, (t) => err += t),
+  ]);
+  let exited = false;
+  const status = child.status.then(async (s) => {
+    exited = true;
+    await pumps;
+    return s;
+  });
+  const kill = (signal: Deno.Signal = "SIGTERM") => {
+    if (exited) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    pid: child.pid,
+    stdout: () => out,
+    stderr: () => err,
+    kill,
+    status,
+    async waitFor(predicate, what, timeoutMs = defaultTimeoutMs) {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        if (await predicate()) return;
+        if (exited) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      if (await predicate()) return;
+      throw new Error(
+        `Timed out waiting for ${what}${exited ? " (process exited)" : ""}\n--- stdout\n${
+          out.slice(-4000)
+        }\n--- stderr\n${err.slice(-4000)}`,
+      );
+    },
+    async [Symbol.asyncDispose]() {
+      kill("SIGKILL");
+      await status;
+    },
+  };
+}
