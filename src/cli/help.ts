@@ -16,8 +16,10 @@ COMMANDS
   run            Keep every secret in sync until SIGTERM/SIGINT (default). SIGHUP reloads the config.
   once           Sync every secret once; exit 0 only if all succeeded (for init containers).
                    --timeout DURATION   give up on transient failures after this long (default 60s)
-  isready        Exit 0 when the running sidecar is ready (asks /ready, or reads the status file).
-  validate       Check a config: every error at once with file:line:column and key.
+  isready        Exit 0 when the running sidecar is ready: reads the status file (fresh heartbeat),
+                   asks /ready when the sidecar serves HTTP. For container healthchecks.
+  validate       Check a config: every error at once with file:line:column and key, and that the
+                   Deno permissions cover it.  --online  also log in and read each secret once
   init           Print a commented example config.
   convert FILE   Convert External Secrets Operator manifests (FILE or - for stdin) to a config.
                    --mount-path M       KV mount for keys without one   --output-dir DIR   target root
@@ -47,14 +49,20 @@ ENVIRONMENT (environment overrides the config file)
   METRICS_ADDR, METRICS_PORT   Listener (default 127.0.0.1:8080)
   STATUS_FILE                  Status file for isready (default /tmp/.secrets-sync-ready)
   WATCH_CONFIG                 Reload when the config file changes (default false)
+  CONCURRENCY                  Most secrets synced at once (default 8)
   INITIAL_BACKOFF, MAX_BACKOFF, BACKOFF_MULTIPLIER    Per-secret failure backoff
   CIRCUIT_BREAKER_MAX_REQUESTS, CIRCUIT_BREAKER_INTERVAL, CIRCUIT_BREAKER_TIMEOUT   Breaker
   OTEL_DENO, OTEL_EXPORTER_OTLP_*   Tracing through Deno's built-in OpenTelemetry
 
+PERMISSIONS
+  run and once check every Deno permission the config needs before contacting Vault and refuse
+  to start, one line per gap, naming the flag to add. Hooks that run commands or send signals
+  need --allow-run. \`secrets-sync permissions\` prints the narrowest set for a config.
+
 EXIT CODES
   0  success (run: stopped by SIGTERM/SIGINT)
   1  once: a secret failed; isready: not ready; validate: errors found
-  2  invalid config or command line
+  2  invalid config, missing permission, or bad command line
 
 Docs: README.md and docs/ in the source tree.`;
 }
