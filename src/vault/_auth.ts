@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { AuthPlan } from "../config/plan.ts";
 import type { VaultOperation } from "./vault_event.ts";
 import { VaultError } from "./vault_error.ts";
-import { errorFromResponse } from "./_error_mapping.ts";
+import { errorFromHttp } from "./_error_mapping.ts";
 import type { ApiRequest, ApiResponse } from "./_http_transport.ts";
 import { CredentialFile, type CredentialFs } from "./_credential_file.ts";
 
@@ -184,10 +184,7 @@ export class AppRoleAuth implements AuthMethod {
       signal,
     });
     if (response.status !== 200) {
-      throw errorFromResponse({
-        status: response.status,
-        body: response.body,
-        retryAfter: response.headers.get("retry-after"),
+      throw errorFromHttp(response, {
         path,
         action: "log in with AppRole",
         context: "login",
@@ -231,10 +228,7 @@ export class AppRoleAuth implements AuthMethod {
       signal,
     });
     if (response.status !== 200) {
-      throw errorFromResponse({
-        status: response.status,
-        body: response.body,
-        retryAfter: response.headers.get("retry-after"),
+      throw errorFromHttp(response, {
         path,
         action: "unwrap the AppRole secret-id",
         context: "login",

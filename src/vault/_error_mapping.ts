@@ -122,3 +122,22 @@ export function errorFromResponse(options: ErrorFromResponseOptions): VaultError
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }
+
+/** Options of {@linkcode errorFromHttp}: what was attempted, where, and when. */
+export type ErrorFromHttpOptions = Omit<ErrorFromResponseOptions, "status" | "body" | "retryAfter">;
+
+/**
+ * {@linkcode errorFromResponse} for a whole response (`status`, parsed `body`, headers): the form
+ * every request site uses.
+ */
+export function errorFromHttp(
+  response: { status: number; body?: unknown; headers: Headers },
+  options: ErrorFromHttpOptions,
+): VaultError {
+  return errorFromResponse({
+    status: response.status,
+    body: response.body,
+    retryAfter: response.headers.get("retry-after"),
+    ...options,
+  });
+}

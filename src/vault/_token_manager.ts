@@ -11,7 +11,7 @@ import type { ResiliencePlan } from "../config/plan.ts";
 import { backoffDelay, type Clock, type Random, sleep, type TimerId } from "../resilience/mod.ts";
 import type { VaultEvent } from "./vault_event.ts";
 import { isTransient, VaultError } from "./vault_error.ts";
-import { errorFromResponse } from "./_error_mapping.ts";
+import { errorFromHttp } from "./_error_mapping.ts";
 import type { ApiCaller, AuthMethod } from "./_auth.ts";
 import { isCapped, MIN_STEP_MS, type NextStep, planNextStep } from "./_token_schedule.ts";
 
@@ -335,10 +335,7 @@ export class TokenManager {
     });
     if (response.status === 403 || response.status === 401) return "invalid";
     if (response.status !== 200) {
-      throw errorFromResponse({
-        status: response.status,
-        body: response.body,
-        retryAfter: response.headers.get("retry-after"),
+      throw errorFromHttp(response, {
         path,
         action: "look up the token",
         context: "token",
@@ -480,10 +477,7 @@ export class TokenManager {
           path,
         });
       } else {
-        error = errorFromResponse({
-          status: response.status,
-          body: response.body,
-          retryAfter: response.headers.get("retry-after"),
+        error = errorFromHttp(response, {
           path,
           action: "renew the token",
           context: "token",

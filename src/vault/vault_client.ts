@@ -18,7 +18,7 @@ import {
 import type { SecretData, SecretRef } from "./secret_ref.ts";
 import type { BreakerState, VaultEvent, VaultOperation } from "./vault_event.ts";
 import { isTransient, VaultError } from "./vault_error.ts";
-import { errorDetail, errorFromResponse, kindForStatus } from "./_error_mapping.ts";
+import { errorDetail, errorFromHttp, kindForStatus } from "./_error_mapping.ts";
 import {
   displayPath,
   kvReadPath,
@@ -268,10 +268,7 @@ export class VaultClient {
         signal,
       });
       if (response.status !== 200) {
-        throw errorFromResponse({
-          status: response.status,
-          body: response.body,
-          retryAfter: response.headers.get("retry-after"),
+        throw errorFromHttp(response, {
           path: stripQuery(apiPath),
           action: `read "${stripQuery(apiPath)}"`,
           context: "read",
