@@ -37,6 +37,11 @@ export interface StartOpenBaoOptions {
   signal?: AbortSignal;
   /** Binary to run. @default await openBaoBinary() */
   binary?: string;
+  /**
+   * Run as a standby of this active node's address (devbao only): sys/health answers standby,
+   * every other request is redirected with 307 to the active node.
+   */
+  standbyOf?: string;
   /** Bound on start-up. @default 10_000 */
   startTimeoutMs?: number;
 }
@@ -228,6 +233,7 @@ export async function startOpenBao(options: StartOpenBaoOptions = {}): Promise<O
   const binary = options.binary ?? await openBaoBinary(signal ? { signal } : {});
   const rootToken = randomToken();
   const args = ["server", "-dev", "-dev-listen-address=127.0.0.1:0"];
+  if (options.standbyOf) args.push(`-dev-standby-of=${options.standbyOf}`);
   if (tls) {
     args.push(`-dev-tls-cert-file=${tls.certFile}`, `-dev-tls-key-file=${tls.keyFile}`);
     if (tls.clientCaFile) args.push(`-dev-tls-client-ca-file=${tls.clientCaFile}`);
@@ -334,7 +340,11 @@ export async function startOpenBao(options: StartOpenBaoOptions = {}): Promise<O
     address = await Promise.race([addressSeen, died, aborted]);
     for (let attempt = 0;; attempt++) {
       try {
-        const res = await Promise.race([api("GET", "sys/health", { token: null }), died, aborted]);
+        const res = await Promise.race([
+          api("GET", "sys/health?standbyok=true", { token: null }),
+          died,
+          aborted,
+        ]);
         if (res.status === 200) {
           version = String(res.body?.version ?? "");
           break;

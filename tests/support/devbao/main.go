@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -50,6 +51,7 @@ type serverFlags struct {
 	tlsCert     string
 	tlsKey      string
 	tlsClientCA string
+	standbyOf   string
 }
 
 func parseServerFlags(args []string, stderr io.Writer) (serverFlags, error) {
@@ -62,6 +64,7 @@ func parseServerFlags(args []string, stderr io.Writer) (serverFlags, error) {
 	fs.StringVar(&f.tlsCert, "dev-tls-cert-file", "", "PEM certificate for TLS")
 	fs.StringVar(&f.tlsKey, "dev-tls-key-file", "", "PEM key for TLS")
 	fs.StringVar(&f.tlsClientCA, "dev-tls-client-ca-file", "", "PEM CA; when set, client certificates are required (mTLS)")
+	fs.StringVar(&f.standbyOf, "dev-standby-of", "", "act as a standby of this active node's address: sys/health answers 429 standby, every other request a 307 redirect to the active node (OpenBao with request forwarding off)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -126,8 +129,12 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		scheme = "https"
 	}
 	srv := NewServer(f.rootToken)
+	var handler http.Handler = srv
+	if f.standbyOf != "" {
+		handler = standbyHandler(strings.TrimRight(f.standbyOf, "/"))
+	}
 	httpServer := &http.Server{
-		Handler:           srv,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}
