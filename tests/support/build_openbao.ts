@@ -102,6 +102,13 @@ async function compile(
   signal: AbortSignal | undefined,
 ): Promise<string> {
   const temp = `${dir}/.bao-${Deno.pid}-${crypto.randomUUID()}`;
+  if ((await goVersion()) === "go-unknown") {
+    throw new OpenBaoBuildError(
+      flavour,
+      "Go was not found on PATH. The test server is built from Go sources: install Go " +
+        "(https://go.dev/dl/), or set OPENBAO_BIN=/path/to/bao to use a server binary you have.",
+    );
+  }
   const output = await new Deno.Command("go", {
     args: ["build", "-trimpath", "-ldflags", "-s -w", "-o", temp, "."],
     cwd: sourceDir,
@@ -190,14 +197,16 @@ async function sourceHash(dir: string): Promise<string> {
 }
 
 async function goVersion(): Promise<string> {
-  const out = await new Deno.Command("go", {
-    args: ["env", "GOVERSION"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output()
-    .catch(() => null);
-  return out?.success ? new TextDecoder().decode(out.stdout).trim() : "go-unknown";
+  try {
+    const out = await new Deno.Command("go", {
+      args: ["env", "GOVERSION"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "go-unknown";
+  } catch {
+    return "go-unknown"; // no Go: a binary cached earlier can still be used
+  }
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -19,7 +19,17 @@ function randomWord(): string {
 
 async function main(): Promise<number> {
   console.log("Starting a local dev server…");
-  await using bao = await startOpenBao();
+  let started;
+  try {
+    started = await startOpenBao();
+  } catch (error) {
+    console.error(`Cannot start the demo's dev server: ${(error as Error).message}`);
+    console.error(
+      "Without Go, run the sidecar against any Vault or OpenBao instead (README, 'Without Go').",
+    );
+    return 1;
+  }
+  await using bao = started;
   console.log(`  ${bao.version} at ${bao.address}`);
   await bao.writeKv2("secret", "app/db", { username: "app", password: `demo-${randomWord()}` });
   await bao.writeKv2("secret", "app/api", { key: `key-${randomWord()}` });
