@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { startOpenBao } from "../support/openbao.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
+import { makeTestPki } from "../support/pki.ts";
 
 const SECRET = "hunter2-canary-7f3a";
 
@@ -228,80 +229,9 @@ Deno.test("the server exits with 0 on SIGTERM and its output never shows the roo
 
 // ---- TLS ----
 
-async function openssl(args: string[], cwd: string) {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all EC P-256. */
-async function makeCerts(dir: string) {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl([
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=devbao test CA",
-  ], dir);
-  for (
-    const [name, ext] of [["server", "subjectAltName=IP:127.0.0.1"], [
-      "client",
-      "extendedKeyUsage=clientAuth",
-    ]]
-  ) {
-    await openssl([
-      "req",
-      "-new",
-      ...ec,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      ext!,
-    ], dir);
-    await openssl([
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-copy_extensions",
-      "copy",
-    ], dir);
-  }
-  const at = (f: string) => `${dir}/${f}`;
-  return {
-    ca: at("ca.pem"),
-    cert: at("server.pem"),
-    key: at("server.key"),
-    clientCert: at("client.pem"),
-    clientKey: at("client.key"),
-  };
-}
-
 Deno.test("startOpenBao() serves HTTPS with the given certificate", async () => {
   await using dir = await tmpDir();
-  const c = await makeCerts(dir.path);
+  const c = await makeTestPki(dir.path);
   await using bao = await startOpenBao({ tls: { certFile: c.cert, keyFile: c.key, caFile: c.ca } });
   assert.match(bao.address, /^https:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(await bao.writeKv2("secret", "tls", { v: "1" }), 1);
@@ -309,7 +239,7 @@ Deno.test("startOpenBao() serves HTTPS with the given certificate", async () => 
 
 Deno.test("with a client CA the server refuses clients without a certificate", async () => {
   await using dir = await tmpDir();
-  const c = await makeCerts(dir.path);
+  const c = await makeTestPki(dir.path);
   await using bao = await startOpenBao({
     tls: {
       certFile: c.cert,

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
+import { makeTestPki } from "../support/pki.ts";
 import { VaultClient, VaultError } from "../../src/vault/mod.ts";
 import {
   eventually,
@@ -14,80 +15,10 @@ import { assertNoneLogged, captureLogs } from "../vault/_log_capture.ts";
 const APP = { mountPath: "secret", key: "tls", kvVersion: 2 as const };
 const VALUE = "tls-secret-value-17";
 
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all signed by it. */
-async function makePki(dir: string): Promise<void> {
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=secrets-sync test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  );
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-  );
-  await Deno.writeTextFile(`${dir}/client.ext`, "extendedKeyUsage=clientAuth\n");
-  for (const name of ["server", "client"]) {
-    await openssl(
-      dir,
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name === "server" ? "localhost" : "secrets-sync"}`,
-    );
-    await openssl(
-      dir,
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-extfile",
-      `${name}.ext`,
-    );
-  }
-}
-
 Deno.test("VaultClient talks TLS to OpenBao (devbao) with a CA file, a CA dir and mTLS", async (t) => {
   await using logs = await captureLogs();
   await using dir = await tmpDir();
-  await makePki(dir.path);
+  await makeTestPki(dir.path);
   await Deno.mkdir(dir.join("cadir"));
   await Deno.copyFile(dir.join("ca.pem"), dir.join("cadir", "ca.crt"));
   await Deno.writeTextFile(dir.join("cadir", "README"), "not a certificate");

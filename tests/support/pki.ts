@@ -1,0 +1,93 @@
+/**
+ * A throwaway PKI for TLS tests, made with Debian's openssl: a CA, a server certificate for
+ * 127.0.0.1/localhost and a client certificate (clientAuth), all signed by the CA, valid one day.
+ *
+ * @module
+ */
+
+/** Paths of the files {@linkcode makeTestPki} wrote. */
+export interface TestPki {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+async function openssl(cwd: string, ...args: string[]): Promise<void> {
+  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+/** Writes `ca.pem`, `server.{pem,key}` and `client.{pem,key}` into `dir`. Needs openssl. */
+export async function makeTestPki(dir: string): Promise<TestPki> {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=secrets-sync test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+  await Deno.writeTextFile(
+    `${dir}/server.ext`,
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+  );
+  await Deno.writeTextFile(`${dir}/client.ext`, "extendedKeyUsage=clientAuth\n");
+  for (const name of ["server", "client"]) {
+    await openssl(
+      dir,
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${name === "server" ? "localhost" : "secrets-sync"}`,
+    );
+    await openssl(
+      dir,
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "1",
+      "-extfile",
+      `${name}.ext`,
+    );
+  }
+  const at = (file: string) => `${dir}/${file}`;
+  return {
+    ca: at("ca.pem"),
+    cert: at("server.pem"),
+    key: at("server.key"),
+    clientCert: at("client.pem"),
+    clientKey: at("client.key"),
+  };
+}
