@@ -4,9 +4,8 @@
  * render the same content for each seeded secret into `<out>/<name>.env`, so the harness checks
  * files without knowing who wrote them.
  *
- * The Agent runner needs a real OpenBao binary (`OPENBAO_BIN=/path/to/bao`, or `OPENBAO_REAL=1`);
- * with devbao (the default test bed, which has no agent mode) {@linkcode agentRunner} reports why
- * it is not available.
+ * The Agent runner uses `bao agent` of the same real OpenBao binary the dev server runs
+ * ({@linkcode openBaoBinary}); {@linkcode agentRunner} reports why when it cannot run.
  *
  * @example
  * ```ts
@@ -169,8 +168,7 @@ ${templates.join("\n\n")}
 }
 
 /**
- * `bao agent` from the binary the dev server runs ({@linkcode openBaoBinary}: `OPENBAO_BIN`, or
- * the real build with `OPENBAO_REAL=1`). Unavailable when that binary is devbao (no agent mode).
+ * `bao agent` from the binary the dev server runs ({@linkcode openBaoBinary}).
  */
 export function agentRunner(binary?: string): Runner {
   let resolved = binary;
@@ -182,7 +180,7 @@ export function agentRunner(binary?: string): Runner {
         const out = await new Deno.Command(resolved, { args: ["version"], stdout: "piped" })
           .output();
         const version = new TextDecoder().decode(out.stdout);
-        if (version.includes("devbao")) return "n/a (no OpenBao Agent: devbao test bed)";
+        if (!version.includes("OpenBao")) return `n/a (${resolved} is not OpenBao)`;
         if (!out.success) return `n/a (${resolved} version failed)`;
       } catch (error) {
         return `n/a (no OpenBao binary: ${error instanceof Error ? error.message : error})`;

@@ -11,10 +11,8 @@
  * - **change → file**: a secret changed in Vault at a random moment, until its file holds the new
  *   value (median and p99 over 100 changes; changes run in parallel lanes on distinct secrets).
  *
- * Prints a table with the ratios (secrets-sync / Agent) and writes JSON. The Agent side runs only
- * when the dev server binary is the real OpenBao (`OPENBAO_BIN=/path/to/bao` or `OPENBAO_REAL=1`); on
- * the devbao test bed its column reads
- * "n/a (no OpenBao Agent: devbao test bed)".
+ * Prints a table with the ratios (secrets-sync / Agent) and writes JSON. Both contenders run against
+ * the same real OpenBao dev server; the Agent is `bao agent` of that same binary.
  *
  * `--scale` instead runs one contender (secrets-sync) with 5,000 secrets at a 60 s interval and
  * reports CPU share, RSS and the p99 of staleness (time since a secret's last successful sync,
@@ -352,10 +350,9 @@ interface ContenderResult {
 }
 
 async function compareOne(count: number, runners: Runner[], notes: Map<string, string>) {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir("secrets-sync-compare-");
   const audit = dir.join("audit.log");
-  await bao.enableFileAudit(audit);
+  await using bao = await startOpenBao({ auditFile: audit });
   const seeded = await seed(bao, count);
   const ctx: Context = { bao, dir: dir.path, audit, seeded };
   const live = runners.filter((r) => !notes.has(r.name));

@@ -1,5 +1,5 @@
 /**
- * Idle footprint of the sidecar: seeds N secrets (default 100) in a local devbao, starts the
+ * Idle footprint of the sidecar: seeds N secrets (default 100) in a local OpenBao dev server, starts the
  * sidecar as users do (`deno run -P=sidecar src/main.ts run`, metrics server on), waits until every
  * file is written, then samples the process's resident memory (`/proc/<pid>/status` VmRSS) and
  * CPU time (`/proc/<pid>/stat` utime + stime) every second for the sampling window.

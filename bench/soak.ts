@@ -1,6 +1,6 @@
 /**
  * Soak test (not part of `deno task test`): the real sidecar (`deno run -P=sidecar src/main.ts
- * run`) refreshes 100 secrets every 100 ms through a fault proxy in front of devbao, which injects
+ * run`) refreshes 100 secrets every 100 ms through a fault proxy in front of a real OpenBao dev server, which injects
  * a random fault (delay, reset, 500, 503, 429, drop, refuse) for 1–3 s every 2–5 s. Meanwhile the
  * harness changes a random secret every 200 ms (directly on the server), reads every file in a loop
  * and flags any moment a file is missing, empty, torn or holds a value never written.

@@ -1,7 +1,7 @@
 /**
  * Measures the sidecar's CPU time per 1,000 unchanged refreshes: the real sidecar
  * (`deno run -P=sidecar src/main.ts run`) with N secrets (distinct paths, so no shared reads) at a
- * 1 s interval against a local devbao. After every file is written and a warm-up, it reads the
+ * 1 s interval against a local OpenBao dev server. After every file is written and a warm-up, it reads the
  * sidecar's utime+stime from /proc/<pid>/stat, lets it refresh for the window, reads them again,
  * and divides by the refreshes the server saw (audit log reads) in that window. Also reports the
  * resident memory at the end.
@@ -41,11 +41,10 @@ async function serverReads(audit: string): Promise<number> {
     e.request?.operation === "read" && e.request.path?.startsWith("secret/data/bench/")
   ).length;
 }
-
-await using bao = await startOpenBao();
 await using dir = await tmpDir("secrets-sync-bench-");
 const audit = dir.join("audit.log");
-await bao.enableFileAudit(audit);
+
+await using bao = await startOpenBao({ auditFile: audit });
 const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const metricsPort = (probe.addr as Deno.NetAddr).port;
 probe.close();

@@ -1,6 +1,6 @@
 /**
  * Measures the time from a change in Vault to the changed file: the real sidecar
- * (`deno run -P=sidecar src/main.ts run`) against a local devbao, one secret refreshed every 1 s
+ * (`deno run -P=sidecar src/main.ts run`) against a local OpenBao dev server, one secret refreshed every 1 s
  * with jitter 0.1. Each change is made at a random moment (uniform over one interval after the
  * previous change reached the file); the time is taken from the end of the write request to the
  * first poll (every 2 ms) that reads the new content. Also checks that every refresh asked the
@@ -23,11 +23,10 @@ const jitter = Number(Deno.args[2] ?? 0.1);
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
-
-await using bao = await startOpenBao();
 await using dir = await tmpDir("secrets-sync-bench-");
 const audit = dir.join("audit.log");
-await bao.enableFileAudit(audit);
+
+await using bao = await startOpenBao({ auditFile: audit });
 await bao.writeKv2("secret", "bench/db", { password: "start" });
 const configPath = dir.join("config.yaml");
 await Deno.writeTextFile(

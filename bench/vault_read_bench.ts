@@ -1,5 +1,5 @@
 /**
- * `deno bench` for `VaultClient.readSecret()` against a local devbao. For the median of 1000
+ * `deno bench` for `VaultClient.readSecret()` against a local OpenBao dev server. For the median of 1000
  * reads and the token-lifecycle cost, run `deno run -A bench/vault_read_latency.ts`.
  *
  * @module
@@ -32,6 +32,6 @@ client.start(new AbortController().signal);
 await client.waitReady(AbortSignal.timeout(5000));
 globalThis.addEventListener("unload", () => client.close());
 
-Deno.bench("VaultClient.readSecret() KV v2 against local devbao", async () => {
+Deno.bench("VaultClient.readSecret() KV v2 against a local OpenBao dev server", async () => {
   await client.readSecret({ mountPath: "secret", key: "bench/app", kvVersion: 2 });
 });

@@ -1,5 +1,5 @@
 /**
- * Measures end-to-end `VaultClient.readSecret()` latency against a local devbao (median of 1000
+ * Measures end-to-end `VaultClient.readSecret()` latency against a local OpenBao dev server (median of 1000
  * sequential reads, after 50 warm-up reads), and states what the token lifecycle costs in
  * requests per hour for typical TTLs, computed from the renewal schedule.
  *

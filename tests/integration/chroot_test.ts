@@ -16,19 +16,16 @@ import {
 } from "../support/assert.ts";
 import {
   buildRoot,
-  chrootUnavailable,
   NOBODY,
   parseLdd,
+  requireChroot,
   ROOT_PATHS,
   sharedLibraries,
 } from "../support/chroot.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { readIfExists } from "../support/sidecar.ts";
 
-const unavailable = await chrootUnavailable();
-if (unavailable !== undefined) {
-  console.log(`chroot_test.ts: skipping the chroot tests: ${unavailable}`);
-}
+const chroot = await requireChroot(import.meta.url);
 
 const CONFIG = `
 secretStore:
@@ -93,7 +90,7 @@ Deno.test({
 
 Deno.test({
   name: "run in an image-like chroot as uid 65534 syncs a secret into /secrets and passes isready",
-  ignore: unavailable !== undefined,
+  ignore: !chroot,
   async fn() {
     await using bao = await startOpenBao();
     const password = `pw-${crypto.randomUUID()}`;
@@ -156,7 +153,7 @@ Deno.test({
 
 Deno.test({
   name: "once in an image-like chroot as uid 65534 exits 0 after syncing (init container mode)",
-  ignore: unavailable !== undefined,
+  ignore: !chroot,
   async fn() {
     await using bao = await startOpenBao();
     const password = `pw-${crypto.randomUUID()}`;
@@ -181,7 +178,7 @@ Deno.test({
 
 Deno.test({
   name: "the sidecar permission set keeps the program in a chroot from writing outside /secrets",
-  ignore: unavailable !== undefined,
+  ignore: !chroot,
   async fn() {
     await using bao = await startOpenBao();
     await bao.writeKv2("secret", "app/db", { username: "app", password: "unused" });
@@ -205,7 +202,7 @@ Deno.test({
 
 Deno.test({
   name: "the compose example config logs in with AppRole files and syncs inside the chroot",
-  ignore: unavailable !== undefined,
+  ignore: !chroot,
   async fn() {
     await using bao = await startOpenBao();
     const password = `pw-${crypto.randomUUID()}`;

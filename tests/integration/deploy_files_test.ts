@@ -14,6 +14,7 @@ import {
   assertNotIncludes,
   assertStringIncludes,
 } from "../support/assert.ts";
+import { reportSkip, requireTool, toolWorks } from "../support/requires.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -32,35 +33,26 @@ async function run(command: string, args: string[], cwd = ROOT): Promise<Output>
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-async function works(command: string, args: string[]): Promise<boolean> {
-  try {
-    return (await run(command, args)).code === 0;
-  } catch {
-    return false;
-  }
-}
-
 /** `docker-compose` (v1, Debian's package) or the `docker compose` v2 plugin; neither needs an engine for `config`. */
 async function composeCommand(): Promise<string[] | undefined> {
-  if (await works("docker-compose", ["version"])) return ["docker-compose"];
-  if (await works("docker", ["compose", "version"])) return ["docker", "compose"];
+  if (await toolWorks("docker-compose", ["version"])) return ["docker-compose"];
+  if (await toolWorks("docker", ["compose", "version"])) return ["docker", "compose"];
   return undefined;
 }
 
 const compose = await composeCommand();
-const systemdAnalyze = await works("systemd-analyze", ["--version"]);
 if (!compose) {
-  console.log(
-    "deploy_files_test.ts: skipping the Compose checks: neither docker-compose nor `docker compose` " +
-      "is installed (Debian package docker-compose)",
-  );
+  reportSkip("missing tool: docker-compose", {
+    test: import.meta.url,
+    skips: "the Compose file checks",
+    detail: "apt-get install docker-compose (or the docker compose plugin)",
+  });
 }
-if (!systemdAnalyze) {
-  console.log(
-    "deploy_files_test.ts: skipping the systemd checks: systemd-analyze is not installed " +
-      "(Debian package systemd)",
-  );
-}
+const systemdAnalyze = await requireTool("systemd-analyze", {
+  test: import.meta.url,
+  skips: "the systemd unit checks",
+  install: "apt-get install systemd",
+});
 
 /** The `sidecar` permission set's write list, resolved like Deno does (relative to deno.json). */
 async function sidecarWritePaths(): Promise<string[]> {

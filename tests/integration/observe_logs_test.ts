@@ -1,5 +1,5 @@
 /**
- * Logs of whole sidecar runs against devbao (token and AppRole, info and debug): every stdout line
+ * Logs of whole sidecar runs against the real OpenBao (token and AppRole, info and debug): every stdout line
  * is one JSON object, and no secret value, token, role-id or secret-id appears anywhere in the
  * output — not even base64-encoded.
  */
@@ -151,8 +151,8 @@ secrets:
       assertNotIncludes(everything, value, `output holds a secret value or credential`);
       assertNotIncludes(everything, base64(value), `output holds a base64 of a value`);
     }
-    // Tokens issued during the run (the AppRole login's) are unknown here, but have devbao's shape.
-    const tokenLike = everything.match(/\bs\.[A-Za-z0-9]{24}\b/g) ?? [];
+    // Tokens issued during the run (the AppRole login's) are unknown here, but have OpenBao's shape.
+    const tokenLike = everything.match(/\b(?:hvs|hvb|s|b)\.[A-Za-z0-9_-]{24,}/g) ?? [];
     assertEquals(tokenLike, [], "output holds something shaped like a Vault token");
     console.log(
       `${records.length} JSON lines (${[...levels].join(", ")}), ${stdout.length} bytes, ` +

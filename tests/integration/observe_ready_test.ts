@@ -1,5 +1,5 @@
 /**
- * Readiness end to end: the sidecar process (`deno run -P=sidecar`) against devbao, asked over
+ * Readiness end to end: the sidecar process (`deno run -P=sidecar`) against the real OpenBao, asked over
  * HTTP (`/ready`, `/readyz`) and through `isready` in both of its modes (HTTP and status file).
  */
 import {

@@ -42,7 +42,6 @@ ${extra}`;
 
 Deno.test("once writes a KV v2 secret through templates to files with their modes", async () => {
   await using bao = await startOpenBao();
-  assertStringIncludes(bao.version, "2.6.1");
   await using dir = await tmpDir();
   const password = `pw-${crypto.randomUUID()}`;
   await bao.writeKv2("secret", "app/db", { username: "app", password, port: 5432 });

@@ -186,7 +186,14 @@ secrets:
         const end = Date.now() + 2_500;
         while (Date.now() < end && (await fresh()) === 0) await sleep(1);
       } else {
-        await sleep(300 + Math.random() * 1_500);
+        // Aim: kill at a random moment after this start wrote a newer version (bounded, so a
+        // slow start on a busy machine still lands a kill), between or during refreshes.
+        const before = versionOf((await readIfExists(file)) ?? "");
+        const end = Date.now() + 10_000;
+        while (Date.now() < end && versionOf((await readIfExists(file)) ?? "") === before) {
+          await sleep(5);
+        }
+        await sleep(Math.random() * 1_000);
       }
       const tempsAtKill = await fresh();
       sidecar.kill("SIGKILL");

@@ -1,6 +1,6 @@
 /**
  * On-change hooks of each kind (command, signal, http) run by the real sidecar process after a
- * secret changed in devbao — and only then.
+ * secret changed in OpenBao — and only then.
  */
 import {
   assertEquals,
@@ -109,8 +109,12 @@ Deno.test("command and http hooks run once per change, with the narrowest --allo
   ]);
   const reload = { method: "PUT", path: "/reload" };
   assertEquals(httpCalls, [reload, reload]);
-  const ran = sidecar.logs().filter((l) => String(l.message).startsWith("Ran on-change hook"));
-  assertEquals(ran.length, 4, "two hooks logged as run, twice");
+  // The log line follows the hook's effect: wait for it rather than race it.
+  const ran = () =>
+    sidecar.logs().filter((l) => String(l.message).startsWith("Ran on-change hook")).length;
+  await sidecar.waitFor(() => Promise.resolve(ran() >= 4), "two hooks logged as run, twice");
+  await sleep(500);
+  assertEquals(ran(), 4, "two hooks logged as run, twice");
   assertNoLeaks(sidecar, [first, second, bao.rootToken]);
 });
 

@@ -1,5 +1,5 @@
 /**
- * The sync engine's schedule, end to end: the real sidecar (`deno run -P=sidecar`) against devbao.
+ * The sync engine's schedule, end to end: the real sidecar (`deno run -P=sidecar`) against the real OpenBao.
  * Refreshes are counted on the server side, from a file audit device.
  */
 import {
@@ -23,10 +23,9 @@ function run(configPath: string, env: Record<string, string>): Sidecar {
 }
 
 Deno.test("secrets with different intervals are each refreshed at their own pace", async () => {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir();
   const audit = dir.join("audit.log");
-  await bao.enableFileAudit(audit);
+  await using bao = await startOpenBao({ auditFile: audit });
   const seeded: string[] = [];
   const value = (tag: string, i: number) => {
     const v = `${tag}-${i}-${crypto.randomUUID()}`;
@@ -104,10 +103,9 @@ Deno.test("secrets with different intervals are each refreshed at their own pace
 });
 
 Deno.test("a change in Vault reaches the file within interval + jitter", async () => {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir();
   const audit = dir.join("audit.log");
-  await bao.enableFileAudit(audit);
+  await using bao = await startOpenBao({ auditFile: audit });
   const seeded = [`start-${crypto.randomUUID()}`];
   await bao.writeKv2("secret", "app/db", { password: seeded[0] });
   const configPath = dir.join("config.yaml");
@@ -159,10 +157,9 @@ Deno.test("a change in Vault reaches the file within interval + jitter", async (
 });
 
 Deno.test("unchanged content is not rewritten and does not run the hook", async () => {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir();
   const audit = dir.join("audit.log");
-  await bao.enableFileAudit(audit);
+  await using bao = await startOpenBao({ auditFile: audit });
   let hookCalls = 0;
   const hookServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
     hookCalls++;
@@ -222,10 +219,9 @@ Deno.test("unchanged content is not rewritten and does not run the hook", async 
 });
 
 Deno.test("secrets reading the same path share one read at start", async () => {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir();
   const audit = dir.join("audit.log");
-  await bao.enableFileAudit(audit);
+  await using bao = await startOpenBao({ auditFile: audit });
   const password = `pw-${crypto.randomUUID()}`;
   await bao.writeKv2("secret", "app/shared", { password, user: "app" });
   const configPath = dir.join("config.yaml");

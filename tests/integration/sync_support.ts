@@ -15,7 +15,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** One parsed audit line of devbao/OpenBao's file audit device. */
+/** One parsed audit line of OpenBao's file audit device. */
 interface AuditLine {
   type?: string;
   request?: { path?: string; operation?: string };

@@ -21,7 +21,7 @@ import { assertNoneLogged, captureLogs } from "../vault/_log_capture.ts";
 const APP = { mountPath: "secret", key: "app", kvVersion: 2 as const };
 const VALUE = "auth-test-secret-value-42";
 
-Deno.test("VaultClient authenticates against OpenBao (devbao)", async (t) => {
+Deno.test("VaultClient authenticates against OpenBao", async (t) => {
   await using logs = await captureLogs();
   await using bao = await startOpenBao();
   await using dir = await tmpDir();

@@ -12,7 +12,7 @@ async function failure(p: Promise<unknown>): Promise<VaultError> {
   return await assertRejects(() => p, VaultError) as VaultError;
 }
 
-Deno.test("VaultClient handles faults between it and OpenBao (devbao)", async (t) => {
+Deno.test("VaultClient handles faults between it and OpenBao", async (t) => {
   await using logs = await captureLogs();
   await using bao = await startOpenBao();
   await using proxy = await startFaultProxy(bao.address);

@@ -9,7 +9,7 @@ async function kindOf(p: Promise<unknown>): Promise<VaultErrorKind> {
   return (err as VaultError).kind;
 }
 
-Deno.test("VaultClient reads KV secrets from OpenBao (devbao)", async (t) => {
+Deno.test("VaultClient reads KV secrets from OpenBao", async (t) => {
   await using logs = await captureLogs();
   await using bao = await startOpenBao();
   await bao.enableKv("kv1", 1);

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
-import { makeTestPki } from "../support/pki.ts";
+import { makeTestPki, requireOpenssl } from "../support/pki.ts";
 import { VaultClient, VaultError } from "../../src/vault/mod.ts";
 import {
   eventually,
@@ -15,7 +15,12 @@ import { assertNoneLogged, captureLogs } from "../vault/_log_capture.ts";
 const APP = { mountPath: "secret", key: "tls", kvVersion: 2 as const };
 const VALUE = "tls-secret-value-17";
 
-Deno.test("VaultClient talks TLS to OpenBao (devbao) with a CA file, a CA dir and mTLS", async (t) => {
+const openssl = await requireOpenssl(import.meta.url);
+
+Deno.test({
+  name: "VaultClient talks TLS to OpenBao with a CA file, a CA dir and mTLS",
+  ignore: !openssl,
+}, async (t) => {
   await using logs = await captureLogs();
   await using dir = await tmpDir();
   await makeTestPki(dir.path);

@@ -1,7 +1,10 @@
-import { assert, assertEquals, assertFalse, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { assertEquals, assertFalse, assertMatch, assertStringIncludes } from "./_assert.ts";
 import { Registry } from "prom-client";
 import { createMetrics, type Metrics } from "../../src/observe/metrics.ts";
 import { FakeClock } from "../support/fake_clock.ts";
+import { checkMetrics, requirePromlint } from "../support/promlint.ts";
+
+const go = await requirePromlint(import.meta.url);
 
 /** The value of the sample line `name{labels} value`, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -133,36 +136,42 @@ Deno.test("Metrics ignore negative or non-finite durations instead of corrupting
 
 Deno.test({
   name: "Metrics.text() passes `promtool check metrics`",
-  ignore: !hasPromtool(),
+  ignore: !go,
   async fn() {
     const clock = new FakeClock();
     const metrics = createMetrics({ version: "1.2.3", clock });
     exercise(metrics, clock);
-    const child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(await metrics.text()));
-    await writer.close();
-    const { code, stdout, stderr } = await child.output();
-    const report = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-    assert(code === 0, `promtool check metrics failed:\n${report}`);
-    assertEquals(report.trim(), "", report);
+    const { code, output } = await checkMetrics(await metrics.text());
+    assertEquals({ code, output: output.trim() }, { code: 0, output: "" }, output);
   },
 });
 
-function hasPromtool(): boolean {
-  try {
-    new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return true;
-  } catch {
-    console.warn(
-      "promtool not found: skipping `promtool check metrics` (apt-get install prometheus)",
-    );
-    return false;
-  }
+const BAD_EXPOSITIONS: [string, string, { code: number; finding: string }][] = [
+  [
+    "a counter without _total",
+    "# HELP requests Requests.\n# TYPE requests counter\nrequests 1\n",
+    { code: 3, finding: 'requests counter metrics should have "_total" suffix' },
+  ],
+  [
+    "a metric without HELP",
+    "# TYPE queue_depth gauge\nqueue_depth 2\n",
+    { code: 3, finding: "queue_depth no help text" },
+  ],
+  [
+    "text that does not parse",
+    "# TYPE up gauge\nup not-a-number\n",
+    { code: 1, finding: "error while linting: text format parsing error in line 2" },
+  ],
+];
+
+for (const [what, text, { code, finding }] of BAD_EXPOSITIONS) {
+  Deno.test({
+    name: `checkMetrics() fails like promtool on ${what}`,
+    ignore: !go,
+    async fn() {
+      const result = await checkMetrics(text);
+      assertEquals(result.code, code, result.output);
+      assertStringIncludes(result.output, finding);
+    },
+  });
 }

@@ -1,8 +1,19 @@
 import assert from "node:assert/strict";
 import { FileSink } from "../../src/sink/file_sink.ts";
 import { SinkError } from "../../src/sink/sink_error.ts";
+import { requireRoot, requireTool } from "../support/requires.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 import { captureLogs, faultyFs, filePlan, listDir, osError } from "./_support.ts";
+
+const root = requireRoot({
+  test: import.meta.url,
+  skips: "the real chown tests (numeric owner change, EPERM as uid 65534)",
+});
+const setpriv = root && await requireTool("setpriv", {
+  test: import.meta.url,
+  skips: "the real EPERM test (it runs a chown as uid 65534)",
+  install: "apt-get install util-linux",
+});
 
 const SECRET = "DB_PASSWORD=hunter2-very-secret\n";
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -248,7 +259,7 @@ Deno.test("FileSink.write() refuses a relative path", async () => {
 });
 
 Deno.test("FileSink.write() changes owner and group to numeric ids when running as root", {
-  ignore: Deno.uid() !== 0,
+  ignore: !root,
 }, async () => {
   await using dir = await tmpDir();
   const path = dir.join("app.env");
@@ -418,7 +429,7 @@ Deno.test("FileSink.write() explains that atomic writes need a writable director
 });
 
 Deno.test("FileSink.write() recognises a real EPERM from chown as a non-root user", {
-  ignore: Deno.uid() !== 0,
+  ignore: !setpriv,
 }, async () => {
   // Runs a bare chown as "nobody" (no imports, so no package cache is needed), then feeds the
   // real error through the sink: proves the simulated fault above has the right shape.

@@ -1,14 +1,19 @@
 /**
- * Builds the `bao` binary the integration tests run, and caches it.
+ * Finds the real OpenBao `bao` binary (server and agent) the integration tests, the demo and the
+ * benchmarks run, building and caching it when needed.
  *
- * By default this is devbao (tests/support/devbao): a standard-library-only Go server that
- * follows OpenBao's HTTP API, used while the real OpenBao module cannot be fetched. With
- * `OPENBAO_REAL=1` it builds the real server from tests/support/openbao instead. The binary
- * lands in `.cache/openbao/<hash of the sources>/bao` and is reused while the sources are
- * unchanged (`OPENBAO_CACHE_DIR` moves the cache). `OPENBAO_BIN` points tests at a prebuilt
- * binary and skips building.
+ * Resolution order, first hit wins:
+ * 1. `OPENBAO_BIN`;
+ * 2. a `bao` on PATH whose `bao version` is OpenBao 2.6 or newer;
+ * 3. the newest build cached in `.cache/openbao/` (`OPENBAO_CACHE_DIR` moves it);
+ * 4. the team's source build, `shared/openbao/build.sh` (looked for beside the repository and in
+ *    each parent directory, or at `OPENBAO_SOURCE_DIR/build.sh`), cached in `.cache/openbao/`;
+ * 5. `go build` of the OpenBao Go module at one exact commit (tests/support/openbao), for machines
+ *    whose module proxy serves it;
+ * 6. otherwise an error naming these ways.
  *
- * Run as `deno task openbao-bin`: prints the binary's absolute path as the last line.
+ * Run as `deno task openbao-bin`: prints how it found the binary and its version on stderr, and
+ * the binary's absolute path as the last line of stdout.
  *
  * @example
  * ```ts
@@ -19,193 +24,273 @@
  * @module
  */
 
+import { goVersion } from "./go_program.ts";
+
 const SUPPORT_DIR = new URL(".", import.meta.url).pathname;
-const REPO_ROOT = new URL("../../", import.meta.url).pathname;
+const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The OpenBao release the tests are pinned to: tag v2.6.2 of github.com/openbao/openbao. */
+export const OPENBAO_VERSION = "2.6.2";
+/** The commit of tag v2.6.2, for the Go-module build. */
+export const OPENBAO_COMMIT = "dd9c19c37a878cf4a81b18efb8d6f0599c7da923";
 
 function cacheRoot(): string {
-  return Deno.env.get("OPENBAO_CACHE_DIR") || `${REPO_ROOT}.cache/openbao`;
+  return Deno.env.get("OPENBAO_CACHE_DIR") || `${REPO_ROOT}/.cache/openbao`;
 }
 
-/** Which server a build produces. */
-export type OpenBaoFlavour = "devbao" | "real";
+/** How {@linkcode resolveOpenBao} found the binary. */
+export type OpenBaoSource = "OPENBAO_BIN" | "PATH" | "cache" | "build.sh" | "go module";
 
-/** Options for {@linkcode buildOpenBao}. */
-export interface BuildOpenBaoOptions {
-  /** Which sources to build. @default "devbao", or "real" when env OPENBAO_REAL=1 */
-  flavour?: OpenBaoFlavour;
-  /** Aborts a running `go build`. */
+/** A resolved binary. */
+export interface ResolvedOpenBao {
+  path: string;
+  /** e.g. "2.6.2" */
+  version: string;
+  source: OpenBaoSource;
+}
+
+/** No way to get a `bao` worked; the message names every way tried. */
+export class OpenBaoBuildError extends Error {
+  override name = "OpenBaoBuildError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Options for {@linkcode resolveOpenBao}. */
+export interface ResolveOpenBaoOptions {
+  /** Aborts a running build. */
   signal?: AbortSignal;
 }
 
-/** `go build` failed; `output` holds Go's own message. */
-export class OpenBaoBuildError extends Error {
-  override name = "OpenBaoBuildError";
-  constructor(readonly flavour: OpenBaoFlavour, readonly output: string, options?: ErrorOptions) {
-    super(
-      `Cannot build ${flavour === "real" ? "OpenBao" : "devbao"}: go build failed\n${output}`,
-      options,
-    );
+const versions = new Map<string, Promise<string>>();
+
+/**
+ * The version `bao version` of this binary prints, e.g. "2.6.2" (memoised per path).
+ * @throws {OpenBaoBuildError} when the binary does not run or is not OpenBao
+ */
+export function openBaoVersion(binary: string): Promise<string> {
+  let version = versions.get(binary);
+  if (!version) {
+    version = readVersion(binary);
+    versions.set(binary, version);
+    version.catch(() => versions.delete(binary));
   }
+  return version;
 }
 
-function defaultFlavour(): OpenBaoFlavour {
-  return Deno.env.get("OPENBAO_REAL") === "1" ? "real" : "devbao";
-}
-
-/**
- * Returns the `bao` binary for tests: `OPENBAO_BIN` if set, else a cached build.
- *
- * Needs --allow-env, --allow-read, --allow-write (.cache/) and --allow-run (go).
- * @throws {OpenBaoBuildError} when `go build` fails
- */
-export async function openBaoBinary(options: BuildOpenBaoOptions = {}): Promise<string> {
-  const fromEnv = Deno.env.get("OPENBAO_BIN");
-  if (fromEnv) return fromEnv;
-  return await buildOpenBao(options);
-}
-
-/**
- * Builds (or reuses) the binary and returns its absolute path.
- *
- * Several test processes may race here: each builds into its own temp name and renames it
- * into place, so a reader never sees a half-written binary.
- * @throws {OpenBaoBuildError} when `go build` fails
- */
-export async function buildOpenBao(options: BuildOpenBaoOptions = {}): Promise<string> {
-  const { flavour = defaultFlavour(), signal } = options;
-  signal?.throwIfAborted();
-  const sourceDir = `${SUPPORT_DIR}${flavour === "real" ? "openbao" : "devbao"}`;
-  const hash = await sourceHash(sourceDir);
-  const dir = `${cacheRoot()}/${flavour === "real" ? "real-" : ""}${hash}`;
-  const binary = `${dir}/bao`;
-  if (await isFile(binary)) return binary;
-
-  await Deno.mkdir(dir, { recursive: true });
-  // One build at a time per source hash: parallel test processes on a cold Go cache would
-  // otherwise each compile the standard library. The temp-and-rename below keeps readers
-  // safe even if a stale lock is broken.
-  const release = await acquireLock(`${dir}/.build.lock`, binary, signal);
-  if (release === "built") return binary;
+async function readVersion(binary: string): Promise<string> {
+  let text: string;
   try {
-    if (await isFile(binary)) return binary; // finished while we waited for the lock
-    return await compile(flavour, sourceDir, dir, binary, signal);
-  } finally {
-    await release();
+    const out = await new Deno.Command(binary, {
+      args: ["version"],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  } catch (error) {
+    throw new OpenBaoBuildError(`Cannot run "${binary} version": ${String(error)}`, {
+      cause: error,
+    });
   }
-}
-
-async function compile(
-  flavour: OpenBaoFlavour,
-  sourceDir: string,
-  dir: string,
-  binary: string,
-  signal: AbortSignal | undefined,
-): Promise<string> {
-  const temp = `${dir}/.bao-${Deno.pid}-${crypto.randomUUID()}`;
-  if ((await goVersion()) === "go-unknown") {
+  const m = /OpenBao v(\d+\.\d+\.\d+\S*)/.exec(text);
+  if (!m?.[1]) {
     throw new OpenBaoBuildError(
-      flavour,
-      "Go was not found on PATH. The test server is built from Go sources: install Go " +
-        "(https://go.dev/dl/), or set OPENBAO_BIN=/path/to/bao to use a server binary you have.",
+      `"${binary} version" does not name an OpenBao release: ${JSON.stringify(text.trim())}`,
     );
   }
-  const output = await new Deno.Command("go", {
-    args: ["build", "-trimpath", "-ldflags", "-s -w", "-o", temp, "."],
-    cwd: sourceDir,
-    env: { CGO_ENABLED: "0" },
+  return m[1];
+}
+
+function atLeast26(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map((p) => parseInt(p, 10));
+  return major > 2 || (major === 2 && minor >= 6);
+}
+
+/** Returns the path of the `bao` binary for tests (see the module doc for the order). */
+export async function openBaoBinary(options: ResolveOpenBaoOptions = {}): Promise<string> {
+  return (await resolveOpenBao(options)).path;
+}
+
+let resolved: Promise<ResolvedOpenBao> | undefined;
+
+/**
+ * Resolves the binary once per process.
+ *
+ * Needs --allow-env, --allow-read, --allow-run, and --allow-write (.cache/) to build.
+ * @throws {OpenBaoBuildError} when no way produced a working OpenBao 2.6+
+ */
+export function resolveOpenBao(options: ResolveOpenBaoOptions = {}): Promise<ResolvedOpenBao> {
+  if (!resolved) {
+    resolved = findOpenBao(options);
+    resolved.catch(() => (resolved = undefined));
+  }
+  return resolved;
+}
+
+async function findOpenBao({ signal }: ResolveOpenBaoOptions): Promise<ResolvedOpenBao> {
+  const tried: string[] = [];
+  const fromEnv = Deno.env.get("OPENBAO_BIN");
+  if (fromEnv) {
+    return { path: fromEnv, version: await openBaoVersion(fromEnv), source: "OPENBAO_BIN" };
+  }
+  tried.push("OPENBAO_BIN is not set");
+
+  const onPath = await whichBao();
+  if (onPath) {
+    const version = await openBaoVersion(onPath).catch(() => "");
+    if (version && atLeast26(version)) return { path: onPath, version, source: "PATH" };
+    tried.push(`"${onPath}" on PATH is ${version ? `OpenBao ${version}` : "not OpenBao"}`);
+  } else tried.push("no bao on PATH");
+
+  const cached = await findCached();
+  if (cached) return { path: cached, version: await openBaoVersion(cached), source: "cache" };
+  tried.push(`no build cached in ${cacheRoot()}`);
+
+  const buildScript = await findBuildScript();
+  if (buildScript) {
+    const path = await runBuildScript(buildScript, signal);
+    return { path, version: await openBaoVersion(path), source: "build.sh" };
+  }
+  tried.push(
+    Deno.env.get("OPENBAO_SOURCE_DIR")
+      ? `no build.sh in OPENBAO_SOURCE_DIR=${Deno.env.get("OPENBAO_SOURCE_DIR")}`
+      : `no shared/openbao/build.sh beside ${REPO_ROOT} or above it`,
+  );
+
+  if (await goVersion() !== undefined) {
+    const path = await buildFromModule(signal);
+    return { path, version: await openBaoVersion(path), source: "go module" };
+  }
+  tried.push("go is not on PATH");
+  throw new OpenBaoBuildError(
+    "Cannot find OpenBao 2.6+ (the real `bao` the integration tests run): " + tried.join("; ") +
+      ". Set OPENBAO_BIN=/path/to/bao, put OpenBao 2.6 or newer on PATH, provide " +
+      "shared/openbao/build.sh (or OPENBAO_SOURCE_DIR), or install Go so that " +
+      `tests/support/openbao builds github.com/openbao/openbao@${OPENBAO_COMMIT.slice(0, 12)}`,
+  );
+}
+
+async function whichBao(): Promise<string | undefined> {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    const path = `${dir}/bao`;
+    try {
+      const info = await Deno.stat(path);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function findBuildScript(): Promise<string | undefined> {
+  const explicit = Deno.env.get("OPENBAO_SOURCE_DIR");
+  if (explicit) {
+    const script = `${explicit.replace(/\/$/, "")}/build.sh`;
+    return await isFile(script) ? script : undefined;
+  }
+  let dir = REPO_ROOT;
+  while (dir) {
+    dir = dir.slice(0, dir.lastIndexOf("/"));
+    const candidate = `${dir}/shared/openbao/build.sh`;
+    if (await isFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function runBuildScript(script: string, signal?: AbortSignal): Promise<string> {
+  await Deno.mkdir(cacheRoot(), { recursive: true });
+  const out = await new Deno.Command("bash", {
+    args: [script, cacheRoot()],
     stdout: "piped",
-    stderr: "piped",
+    stderr: "inherit",
     stdin: "null",
     ...(signal ? { signal } : {}),
-  }).output().catch((error) => {
-    signal?.throwIfAborted();
-    throw error;
-  });
-  if (!output.success) {
-    signal?.throwIfAborted();
-    await Deno.remove(temp).catch(() => {});
-    const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
-    throw new OpenBaoBuildError(flavour, text.trim());
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const path = lines.at(-1) ?? "";
+  if (!out.success || !path.startsWith("/")) {
+    throw new OpenBaoBuildError(`Cannot build OpenBao with "${script}": exit ${out.code}`);
   }
-  await Deno.rename(temp, binary);
-  return binary;
+  return path;
 }
 
-const LOCK_STALE_MS = 10 * 60_000;
+/** A binary a previous build left in the cache (newest first), if it runs. */
+async function findCached(): Promise<string | undefined> {
+  const found: { path: string; mtime: number }[] = [];
+  try {
+    for await (const entry of Deno.readDir(cacheRoot())) {
+      if (!entry.isDirectory) continue;
+      const path = `${cacheRoot()}/${entry.name}/bao`;
+      try {
+        const info = await Deno.stat(path);
+        if (info.isFile) found.push({ path, mtime: info.mtime?.getTime() ?? 0 });
+      } catch {
+        // no binary in this entry
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  found.sort((a, b) => b.mtime - a.mtime);
+  for (const { path } of found) {
+    const version = await openBaoVersion(path).catch(() => "");
+    if (version && atLeast26(version)) return path;
+  }
+  return undefined;
+}
 
 /**
- * Takes the build lock, or returns "built" once another process has produced the binary.
- * A lock whose owner process is gone (or older than 10 minutes) is broken.
+ * `go build` of github.com/openbao/openbao at {@linkcode OPENBAO_COMMIT} from the module proxy,
+ * in a copy of tests/support/openbao, cached under `.cache/openbao/module-<commit>/bao`.
  */
-async function acquireLock(
-  lock: string,
-  binary: string,
-  signal: AbortSignal | undefined,
-): Promise<"built" | (() => Promise<void>)> {
-  const deadline = Date.now() + LOCK_STALE_MS;
-  while (true) {
-    signal?.throwIfAborted();
-    try {
-      await Deno.writeTextFile(lock, String(Deno.pid), { createNew: true });
-      return () => Deno.remove(lock).catch(() => {});
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    if (await isFile(binary)) return "built";
-    const owner = Number(await Deno.readTextFile(lock).catch(() => ""));
-    const ownerAlive = owner > 0 && await exists(`/proc/${owner}`);
-    if (!ownerAlive || Date.now() > deadline) {
-      await Deno.remove(lock).catch(() => {});
-      continue;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
+async function buildFromModule(signal?: AbortSignal): Promise<string> {
+  const dir = `${cacheRoot()}/module-${OPENBAO_COMMIT.slice(0, 12)}`;
+  const binary = `${dir}/bao`;
+  if (await isFile(binary)) return binary;
+  const work = `${dir}/src-${Deno.pid}`;
+  await Deno.mkdir(work, { recursive: true });
   try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Hashes every source file (name and bytes) plus the Go toolchain version. */
-async function sourceHash(dir: string): Promise<string> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile && /\.(go|mod|sum)$/.test(entry.name) && !entry.name.endsWith("_test.go")) {
-      names.push(entry.name);
+    for (const name of ["main.go", "go.mod"]) {
+      await Deno.copyFile(`${SUPPORT_DIR}openbao/${name}`, `${work}/${name}`);
     }
-  }
-  names.sort();
-  const encoder = new TextEncoder();
-  const parts: Uint8Array[] = [encoder.encode(`${await goVersion()}\n${Deno.build.target}\n`)];
-  for (const name of names) {
-    parts.push(encoder.encode(`${name}\n`), await Deno.readFile(`${dir}/${name}`));
-  }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    all.set(p, offset);
-    offset += p.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function goVersion(): Promise<string> {
-  try {
-    const out = await new Deno.Command("go", {
-      args: ["env", "GOVERSION"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : "go-unknown";
-  } catch {
-    return "go-unknown"; // no Go: a binary cached earlier can still be used
+    const go = async (...args: string[]) => {
+      const out = await new Deno.Command("go", {
+        args,
+        cwd: work,
+        env: { CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
+        stdout: "piped",
+        stderr: "piped",
+        stdin: "null",
+        ...(signal ? { signal } : {}),
+      }).output();
+      if (!out.success) {
+        throw new OpenBaoBuildError(
+          `Cannot build OpenBao from its Go module: go ${args.join(" ")} failed\n` +
+            new TextDecoder().decode(out.stderr).trim(),
+        );
+      }
+    };
+    await go("get", `github.com/openbao/openbao@${OPENBAO_COMMIT}`);
+    await go("mod", "tidy");
+    const temp = `${dir}/.bao-${Deno.pid}`;
+    await go(
+      "build",
+      "-trimpath",
+      "-ldflags",
+      `-s -w -X github.com/openbao/openbao/version.fullVersion=${OPENBAO_VERSION}`,
+      "-o",
+      temp,
+      ".",
+    );
+    await Deno.rename(temp, binary);
+    return binary;
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 }
 
@@ -220,9 +305,13 @@ async function isFile(path: string): Promise<boolean> {
 if (import.meta.main) {
   try {
     const started = performance.now();
-    const binary = await openBaoBinary();
-    console.error(`bao ready in ${Math.round(performance.now() - started)} ms`);
-    console.log(binary);
+    const found = await resolveOpenBao();
+    console.error(
+      `bao: OpenBao v${found.version} from ${found.source} in ${
+        Math.round(performance.now() - started)
+      } ms`,
+    );
+    console.log(found.path);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exitCode = 1;

@@ -12,8 +12,7 @@
  *
  * @example
  * ```ts
- * const reason = await chrootUnavailable();
- * if (reason === undefined) {
+ * if (await requireChroot(import.meta.url)) {
  *   await using root = await buildRoot();
  *   await using child = root.spawn(["version"], { env: {} });
  *   // (await child.status).code === 0
@@ -23,6 +22,7 @@
  * @module
  */
 import { type CapturedProcess, spawnCaptured } from "./process.ts";
+import { reportSkip, type SkipKind } from "./requires.ts";
 
 const PROJECT = new URL("../../", import.meta.url).pathname;
 
@@ -89,24 +89,75 @@ export function findChroot(): string | undefined {
   return undefined;
 }
 
-/**
- * Why chroot tests cannot run here, or undefined when they can: not root, no `chroot`, no `ldd`,
- * or `/proc` cannot be mounted (a container without CAP_SYS_ADMIN).
- */
-export async function chrootUnavailable(): Promise<string | undefined> {
-  if (Deno.build.os !== "linux") return `needs Linux, this is ${Deno.build.os}`;
-  if (Deno.uid() !== 0) return `needs root (chroot and mount), running as uid ${Deno.uid()}`;
-  if (!findChroot()) return "the chroot command is missing (Debian package coreutils)";
-  if (!await succeeds("ldd", ["--version"])) return "ldd is missing (Debian package libc-bin)";
+/** Why chroot tests cannot run here: the skip kind, its detail, and the message as one line. */
+interface ChrootBlocker {
+  kind: SkipKind;
+  detail: string;
+  message: string;
+}
+
+async function chrootBlocker(): Promise<ChrootBlocker | undefined> {
+  const blocker = (kind: SkipKind, detail: string, message: string) => ({ kind, detail, message });
+  if (Deno.build.os !== "linux") {
+    return blocker(
+      "needs Linux",
+      `this is ${Deno.build.os}`,
+      `needs Linux, this is ${Deno.build.os}`,
+    );
+  }
+  if (Deno.uid() !== 0) {
+    return blocker(
+      "needs root",
+      `chroot and mount; running as uid ${Deno.uid()}`,
+      `needs root (chroot and mount), running as uid ${Deno.uid()}`,
+    );
+  }
+  if (!findChroot()) {
+    return blocker(
+      "missing tool: chroot",
+      "apt-get install coreutils",
+      "the chroot command is missing (Debian package coreutils)",
+    );
+  }
+  if (!await succeeds("ldd", ["--version"])) {
+    return blocker(
+      "missing tool: ldd",
+      "apt-get install libc-bin",
+      "ldd is missing (Debian package libc-bin)",
+    );
+  }
   const probe = await Deno.makeTempDir({ prefix: "secrets-sync-proc-probe-" });
   try {
     const mount = await run("mount", ["-t", "proc", "proc", probe]);
-    if (mount.code !== 0) return `cannot mount /proc in a chroot: ${mount.stderr.trim()}`;
+    if (mount.code !== 0) {
+      const message = `cannot mount /proc in a chroot: ${mount.stderr.trim()}`;
+      // Root without CAP_SYS_ADMIN (a container): a privilege, not something to install.
+      return blocker("needs root", `${message} (root with CAP_SYS_ADMIN)`, message);
+    }
     await run("umount", [probe]);
     return undefined;
   } finally {
     if (!await isMountPoint(probe)) await Deno.remove(probe).catch(() => {});
   }
+}
+
+/**
+ * Why chroot tests cannot run here, or undefined when they can: not root, no `chroot`, no `ldd`,
+ * or `/proc` cannot be mounted (a container without CAP_SYS_ADMIN).
+ */
+export async function chrootUnavailable(): Promise<string | undefined> {
+  return (await chrootBlocker())?.message;
+}
+
+/**
+ * Whether the chroot tests can run here; when not, prints the one skip line for `test`
+ * (`SKIP (needs root): …` or `SKIP (missing tool: chroot): …`, see requires.ts).
+ */
+export async function requireChroot(test: string | URL): Promise<boolean> {
+  const blocker = await chrootBlocker();
+  if (blocker === undefined) return true;
+  reportSkip(blocker.kind, { test, skips: "the chroot tests", detail: blocker.detail });
+  return false;
 }
 
 /** Builds the root. Always dispose it: `await using root = await buildRoot()`. */

@@ -18,7 +18,7 @@ function randomWord(): string {
 }
 
 async function main(): Promise<number> {
-  console.log("Starting a local dev server…");
+  console.log("Starting a local OpenBao dev server (the real `bao server -dev`)…");
   let started;
   try {
     started = await startOpenBao();
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     return 1;
   }
   await using bao = started;
-  console.log(`  ${bao.version} at ${bao.address}`);
+  console.log(`  OpenBao v${bao.version} at ${bao.address}`);
   await bao.writeKv2("secret", "app/db", { username: "app", password: `demo-${randomWord()}` });
   await bao.writeKv2("secret", "app/api", { key: `key-${randomWord()}` });
   console.log("  seeded secret/app/db {username, password} and secret/app/api {key}");

@@ -1,9 +1,20 @@
 /**
  * A throwaway PKI for TLS tests, made with Debian's openssl: a CA, a server certificate for
  * 127.0.0.1/localhost and a client certificate (clientAuth), all signed by the CA, valid one day.
+ * A TLS test file calls {@linkcode requireOpenssl} first and skips itself when it returns false.
+ *
+ * @example
+ * ```ts
+ * import { makeTestPki, requireOpenssl } from "../support/pki.ts";
+ * const openssl = await requireOpenssl(import.meta.url);
+ * Deno.test({ name: "…", ignore: !openssl }, async () => {
+ *   const pki = await makeTestPki(dir.path);
+ * });
+ * ```
  *
  * @module
  */
+import { requireTool } from "./requires.ts";
 
 /** Paths of the files {@linkcode makeTestPki} wrote. */
 export interface TestPki {
@@ -12,6 +23,19 @@ export interface TestPki {
   key: string;
   clientCert: string;
   clientKey: string;
+}
+
+/**
+ * Whether openssl is there to make the PKI; prints the one skip line for `test` when it is not.
+ * Needs --allow-run.
+ */
+export function requireOpenssl(test: string | URL): Promise<boolean> {
+  return requireTool("openssl", {
+    test,
+    skips: "the TLS tests (their certificates are made with openssl)",
+    install: "apt-get install openssl",
+    args: ["version"],
+  });
 }
 
 async function openssl(cwd: string, ...args: string[]): Promise<void> {

@@ -1,5 +1,6 @@
-/** Runs the Go oracle (tests/support/gotemplate) on template cases; builds it into .cache/ once. */
+/** Runs the Go oracle (tests/support/gotemplate) on template cases; built into .cache/go/. */
 import { bytesValue, GoTime, jsonNumber } from "../../src/template/mod.ts";
+import { buildGoProgram } from "../support/go_program.ts";
 
 export interface OracleCase {
   template: string;
@@ -12,48 +13,19 @@ export interface OracleResult {
   err?: string;
 }
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const SRC = `${ROOT}tests/support/gotemplate`;
-const BIN = `${ROOT}.cache/gotemplate`;
+let built: Promise<string> | undefined;
 
-/** Whether `go` is on PATH. */
-export async function hasGo(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("go", {
-      args: ["version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-let built: Promise<void> | undefined;
-
-/** Builds the oracle binary (once per process). */
-export function buildOracle(): Promise<void> {
-  built ??= (async () => {
-    await Deno.mkdir(`${ROOT}.cache`, { recursive: true });
-    const { success, stderr } = await new Deno.Command("go", {
-      args: ["build", "-o", BIN, "."],
-      cwd: SRC,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!success) {
-      throw new Error(`Cannot build the Go oracle: ${new TextDecoder().decode(stderr)}`);
-    }
-  })();
+/** Builds the oracle binary, or reuses the cached build; returns its path. */
+export function buildOracle(): Promise<string> {
+  built ??= buildGoProgram("gotemplate");
   return built;
 }
 
 /** Renders cases with Go. */
 export async function runOracle(cases: OracleCase[]): Promise<OracleResult[]> {
-  await buildOracle();
-  const child = new Deno.Command(BIN, { stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+  const binary = await buildOracle();
+  const child = new Deno.Command(binary, { stdin: "piped", stdout: "piped", stderr: "piped" })
+    .spawn();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(JSON.stringify(cases)));
   await writer.close();

@@ -6,7 +6,8 @@
 import { assert } from "../support/assert.ts";
 import { render, TemplateError } from "../../src/template/mod.ts";
 import { generateCases } from "./_generator.ts";
-import { hasGo, runOracle, toEngineData } from "./_oracle.ts";
+import { requireTool } from "../support/requires.ts";
+import { runOracle, toEngineData } from "./_oracle.ts";
 
 const SEED = 20261128;
 const COUNT = 3000;
@@ -17,7 +18,12 @@ const KNOWN_ERROR_DIFFERENCES: [RegExp, string][] = [
   [/non-comparable types? /, "Go prints the compared values; we print their types"],
 ];
 
-const go = await hasGo();
+const go = await requireTool("go", {
+  test: import.meta.url,
+  skips: "the differential test against Go's text/template (tests/support/gotemplate)",
+  install: "install Go (https://go.dev/dl/)",
+  args: ["version"],
+});
 
 Deno.test({
   name: `render() matches Go byte for byte on ${COUNT} generated templates`,
@@ -60,13 +66,5 @@ Deno.test({
     for (const u of unexplained.slice(0, 10)) console.log(u);
     // Outputs never differ; only a small, explained share of error texts may.
     assert(unexplained.length <= COUNT * 0.005, `${unexplained.length} unexplained differences`);
-  },
-});
-
-Deno.test({
-  name: "differential test skips with a message when Go is missing",
-  ignore: go,
-  fn() {
-    console.log("skipped: `go` is not on PATH, so the Go oracle cannot be built");
   },
 });

@@ -1,6 +1,6 @@
 /**
  * An in-process fake of the few Vault endpoints the client uses, behind an injected `fetch`, for
- * unit tests with a {@linkcode FakeClock} (integration tests use devbao instead).
+ * unit tests with a {@linkcode FakeClock} (integration tests use the real OpenBao instead).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Shared pieces of the Vault integration tests (tests/integration/vault_*_test.ts): plans for a
- * devbao address, a client factory that records sensitive values and events, and polling.
+ * test server's address, a client factory that records sensitive values and events, and polling.
  *
  * @module
  */

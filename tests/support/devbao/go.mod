@@ -1,3 +1,0 @@
-module secrets-sync/tests/support/devbao
-
-go 1.26
