@@ -79,7 +79,9 @@ Deno.test("fault proxy keeps connections alive and counts each request", async (
   assertEquals(head.status, 200);
   assertEquals(await (await r.get("/hello")).text(), "hello");
   assertEquals(r.proxy.requests, 7);
-  assertEquals(r.proxy.connections, 1);
+  // Keep-alive: the seven requests share a connection. fetch's pool may open a second one when a
+  // request starts before the previous connection is handed back (seen on a loaded machine).
+  assert(r.proxy.connections <= 2, `${r.proxy.connections} connections for 7 requests`);
 });
 
 Deno.test("fault proxy answers a status mode at once with a Vault-style body", async () => {
