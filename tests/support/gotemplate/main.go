@@ -1,3 +1,7 @@
+// ESO is built with a go.mod newer than Go 1.24, which refuses RSA keys under 1024 bits;
+// this module's go line is older, so the oracle asks for the same default explicitly.
+//go:debug rsa1024min=1
+
 // Command gotemplate is the oracle for src/template: it renders JSON-described
 // cases with Go's text/template and Sprig v3 and prints the results as JSON.
 //
@@ -36,11 +40,15 @@ type result struct {
 }
 
 // FuncMap is Sprig's text function map without the functions that read the
-// environment or the network (as External Secrets Operator removes them).
+// environment or the network (as External Secrets Operator removes them), plus the ESO
+// functions in eso.go.
 func FuncMap() template.FuncMap {
 	m := sprig.TxtFuncMap()
 	for _, name := range []string{"env", "expandenv", "getHostByName"} {
 		delete(m, name)
+	}
+	for name, f := range esoFuncs() {
+		m[name] = f
 	}
 	return m
 }
