@@ -4,9 +4,9 @@ import { bytesOf, goTypeName, intOf, kindOf, sprint, sprintf, sprintln } from ".
 import { isTrue } from "./_exec.ts";
 import { isPrintRune } from "./_lexer.ts";
 import { GoBytes, GoInt64, GoTime, JsonNumber } from "./values.ts";
+import { bytesToGoString, goStringBytes } from "./_go_string.ts";
 
 const UTF8 = new TextEncoder();
-const UTF8_DECODER = new TextDecoder();
 
 type BasicKind = "bool" | "int" | "float" | "string" | "invalid";
 
@@ -118,7 +118,7 @@ function length(item: unknown): bigint {
   if (item === null) throw new FuncError("len of nil pointer");
   switch (kindOf(item)) {
     case "string":
-      return BigInt(UTF8.encode(str(item)).length);
+      return BigInt(goStringBytes(str(item)).length);
     case "slice":
       return BigInt((item as unknown[]).length);
     case "bytes":
@@ -166,7 +166,7 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
       }
       case "bytes":
       case "string": {
-        const b = kindOf(item) === "bytes" ? bytesOf(item as GoBytes) : UTF8.encode(str(item));
+        const b = kindOf(item) === "bytes" ? bytesOf(item as GoBytes) : goStringBytes(str(item));
         const x = indexArg(idx, b.length);
         if (x === b.length) {
           throw new FuncError(
@@ -204,7 +204,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   let bytes: Uint8Array | undefined;
   if (k === "string") {
     if (indexes.length === 3) throw new FuncError("cannot 3-index slice a string");
-    bytes = UTF8.encode(str(item));
+    bytes = goStringBytes(str(item));
     len = cap = bytes.length;
   } else if (k === "slice") {
     len = cap = (item as unknown[]).length;
@@ -220,7 +220,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   if (indexes.length === 3 && idx[1]! > idx[2]!) {
     throw new FuncError(`invalid slice index: ${idx[1]} > ${idx[2]}`);
   }
-  if (k === "string") return UTF8_DECODER.decode(bytes!.slice(idx[0], idx[1]));
+  if (k === "string") return bytesToGoString(bytes!.slice(idx[0], idx[1]));
   if (k === "bytes") return new GoBytes(bytes!.slice(idx[0], idx[1]));
   return (item as unknown[]).slice(idx[0], idx[1]);
 }

@@ -6,22 +6,26 @@ import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { bytesOf, kindOf, mapEntries } from "./_fmt.ts";
 import { marshalJson } from "./_json.ts";
 import { GoBytes } from "./values.ts";
+import { goStringBytes, hasEscapedBytes } from "./_go_string.ts";
 
-const UTF8 = new TextEncoder();
 const UTF8_DECODER = new TextDecoder();
 
-/** Raw bytes of an input: []byte as-is; strings holding only code units <= 0xFF are binary. */
+/**
+ * Raw bytes of an input: []byte as-is; strings with escaped bytes (b64dec of binary data) via
+ * goStringBytes; other strings holding only code units <= 0xFF are taken as binary (data handed
+ * in as a byte string); anything else is UTF-8.
+ */
 function binaryInput(v: unknown): string {
-  if (v instanceof GoBytes || v instanceof Uint8Array) {
-    let s = "";
-    for (const b of bytesOf(v)) s += String.fromCharCode(b);
-    return s;
+  let bytes: Uint8Array;
+  if (v instanceof GoBytes || v instanceof Uint8Array) bytes = bytesOf(v);
+  else {
+    const s = String(v ?? "");
+    // deno-lint-ignore no-control-regex
+    if (!hasEscapedBytes(s) && /^[\x00-\xff]*$/.test(s)) return s;
+    bytes = goStringBytes(s);
   }
-  const s = String(v ?? "");
-  // deno-lint-ignore no-control-regex
-  if (/^[\x00-\xff]*$/.test(s)) return s;
   let out = "";
-  for (const b of UTF8.encode(s)) out += String.fromCharCode(b);
+  for (const b of bytes) out += String.fromCharCode(b);
   return out;
 }
 

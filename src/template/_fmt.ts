@@ -3,6 +3,7 @@ import { isPrintRune, quoteChar } from "./_lexer.ts";
 import { GoBytes, GoInt64, GoTime, JsonNumber, recordedGoType } from "./values.ts";
 import { formatGoTime } from "./_time.ts";
 import { isGoObject, isStruct, structName } from "./_methods.ts";
+import { goStringBytes } from "./_go_string.ts";
 
 interface Flags {
   plus: boolean;
@@ -135,7 +136,6 @@ export function compareStrings(a: string, b: string): number {
   return a.length < b.length ? -1 : 1;
 }
 
-const UTF8 = new TextEncoder();
 const UTF8_DECODER = new TextDecoder();
 
 export function utf8Length(s: string): number {
@@ -328,7 +328,8 @@ export function formatFloatV(x: number): string {
 export function goQuoteString(s: string, asciiOnly = false): string {
   let out = '"';
   for (const ch of s) {
-    if (asciiOnly && ch.codePointAt(0)! >= 0x80) {
+    const escapedByte = ch.length === 1 && /[\udc80-\udcff]/.test(ch);
+    if (asciiOnly && ch.codePointAt(0)! >= 0x80 && !escapedByte) {
       const cp = ch.codePointAt(0)!;
       out += cp < 0x10000
         ? "\\u" + cp.toString(16).padStart(4, "0")
@@ -576,7 +577,7 @@ class Printer {
         return this.fmtS(s);
       case "x":
       case "X":
-        return this.fmtSx(UTF8.encode(s), verb);
+        return this.fmtSx(goStringBytes(s), verb);
       case "q":
         return this.fmtQ(s);
       default:

@@ -20,7 +20,8 @@ function encodeString(s: string, escapeHTML: boolean): string {
     } else if (escapeHTML && (ch === "<" || ch === ">" || ch === "&")) {
       out += "\\u00" + cp.toString(16);
     } else if (cp === 0x2028 || cp === 0x2029) out += "\\u" + cp.toString(16);
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\ufffd";
+    // An escaped byte of invalid UTF-8 (_go_string.ts): Go writes it as \ufffd.
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\ufffd";
     else out += ch;
   }
   return out + '"';

@@ -480,6 +480,8 @@ export function quoteChar(ch: string, quote: string): string {
       return "\\v";
   }
   if (cp === 0xfffd && ch === "\ufffd") return ch;
+  // An escaped byte of invalid UTF-8 (see _go_string.ts) quotes as Go quotes that byte.
+  if (cp >= 0xdc80 && cp <= 0xdcff) return "\\x" + (cp - 0xdc00).toString(16);
   if (isPrintRune(cp)) return ch;
   if (cp < 0x20 || cp === 0x7f) return "\\x" + cp.toString(16).padStart(2, "0");
   if (cp < 0x10000) return "\\u" + cp.toString(16).padStart(4, "0");

@@ -4,12 +4,14 @@ import bcryptjs from "bcryptjs";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { marshalJson, unmarshalJson } from "./_json.ts";
 import { withGoType } from "./values.ts";
+import { bytesToGoString, goStringBytes } from "./_go_string.ts";
+import { isPrintRune } from "./_lexer.ts";
 
 const UTF8 = new TextEncoder();
 
 function b64enc(s: string): string {
   let bin = "";
-  for (const b of UTF8.encode(s)) bin += String.fromCharCode(b);
+  for (const b of goStringBytes(s)) bin += String.fromCharCode(b);
   return btoa(bin);
 }
 
@@ -61,27 +63,39 @@ function b64dec(s: string): string {
   }
 }
 
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * A Go string holds arbitrary bytes; a JS string cannot. Valid UTF-8 decodes normally;
- * anything else (a PKCS#12 archive...) becomes one code unit per byte, which the binary
- * ESO functions read back byte for byte.
- */
-export function bytesToGoString(bytes: Uint8Array): string {
-  try {
-    return STRICT_UTF8.decode(bytes);
-  } catch {
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return s;
+/** hex.DecodeString; returns the error text on bad input, like b64dec (ESO's hexdec). */
+function hexdec(s: string): string {
+  const src = goStringBytes(s);
+  const nibble = (c: number) =>
+    c >= 0x30 && c <= 0x39
+      ? c - 0x30
+      : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66
+      ? (c | 0x20) - 0x57
+      : -1;
+  const invalid = (c: number) =>
+    `encoding/hex: invalid byte: U+${c.toString(16).toUpperCase().padStart(4, "0")}` +
+    (isPrintRune(c) ? ` '${String.fromCharCode(c)}'` : "");
+  const out = new Uint8Array(src.length >> 1);
+  let j = 1;
+  for (; j < src.length; j += 2) {
+    const hi = nibble(src[j - 1]!);
+    const lo = nibble(src[j]!);
+    if (hi < 0) return invalid(src[j - 1]!);
+    if (lo < 0) return invalid(src[j]!);
+    out[j >> 1] = (hi << 4) | lo;
   }
+  if (src.length % 2 === 1) {
+    // Like Go: an invalid last character is reported before the odd length.
+    if (nibble(src[j - 1]!) < 0) return invalid(src[j - 1]!);
+    return "encoding/hex: odd length hex string";
+  }
+  return bytesToGoString(out);
 }
 
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 function b32enc(s: string): string {
-  const bytes = UTF8.encode(s);
+  const bytes = goStringBytes(s);
   let out = "";
   let bits = 0;
   let value = 0;
@@ -139,13 +153,13 @@ function b32dec(s: string): string {
 }
 
 function hash(alg: string) {
-  return (s: string) => createHash(alg).update(s, "utf8").digest("hex");
+  return (s: string) => createHash(alg).update(goStringBytes(s)).digest("hex");
 }
 
 function adler32(s: string): string {
   let a = 1;
   let b = 0;
-  for (const byte of UTF8.encode(s)) {
+  for (const byte of goStringBytes(s)) {
     a = (a + byte) % 65521;
     b = (b + a) % 65521;
   }
@@ -327,6 +341,7 @@ export const CRYPTO_FUNCS: Record<string, FuncDef> = {
   b64dec: def(b64dec, "string"),
   b32enc: def(b32enc, "string"),
   b32dec: def(b32dec, "string"),
+  hexdec: def(hexdec, "string"),
   sha1sum: def(hash("sha1"), "string"),
   sha256sum: def(hash("sha256"), "string"),
   sha512sum: def(hash("sha512"), "string"),

@@ -15,7 +15,7 @@ import {
 import forge from "node-forge";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import type { GoObject } from "./_methods.ts";
-import { bytesToGoString } from "./_sprig_crypto.ts";
+import { bytesToGoString } from "./_go_string.ts";
 import { strval } from "./_conv.ts";
 
 const UTF8 = new TextEncoder();

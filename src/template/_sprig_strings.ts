@@ -4,11 +4,11 @@ import { goQuoteString, sprint, sprintf } from "./_fmt.ts";
 import { strslice, strval } from "./_conv.ts";
 import { camelCaseToLowerCase } from "./_xstrings.ts";
 import { withGoType } from "./values.ts";
+import { bytesToGoString, goStringBytes } from "./_go_string.ts";
 
 const strings = (a: string[]): string[] => withGoType(a, "[]string");
 
 const UTF8 = new TextEncoder();
-const UTF8_DECODER = new TextDecoder();
 
 /** Go's unicode.IsSpace. */
 export function isSpaceRune(c: string): boolean {
@@ -39,12 +39,12 @@ function trimCutset(s: string, cutset: string): string {
 export function byteSlice(s: string, start: number, end?: number): string {
   // deno-lint-ignore no-control-regex
   if (/^[\x00-\x7f]*$/.test(s)) return s.slice(start, end);
-  return UTF8_DECODER.decode(UTF8.encode(s).slice(start, end));
+  return bytesToGoString(goStringBytes(s).slice(start, end));
 }
 
 export function byteLen(s: string): number {
   // deno-lint-ignore no-control-regex
-  return /^[\x00-\x7f]*$/.test(s) ? s.length : UTF8.encode(s).length;
+  return /^[\x00-\x7f]*$/.test(s) ? s.length : goStringBytes(s).length;
 }
 
 /** strings.Title: upper-cases the first letter of each word. */

@@ -11,7 +11,10 @@ let ok = 0;
 cases.forEach((c, i) => {
   let mine: { out?: string; err?: string };
   try {
-    mine = { out: render(c.template, toEngineData(c.data ?? null), c.options ?? {}) };
+    // Go's JSON output shows each byte of invalid UTF-8 as U+FFFD; so does toWellFormed().
+    mine = {
+      out: render(c.template, toEngineData(c.data ?? null), c.options ?? {}).toWellFormed(),
+    };
   } catch (e) {
     mine = { err: (e as Error).message };
   }
