@@ -576,6 +576,9 @@ export class State {
       case "string":
         ok = typeof value === "string";
         break;
+      case "text":
+        ok = typeof value === "string" || k === "bytes";
+        break;
       case "int":
         ok = typeof value === "bigint";
         break;
@@ -643,6 +646,7 @@ export class State {
         this.errorf(`expected bool; found ${nodeString(n)}`);
         break;
       case "string":
+      case "text":
         if (n.type === "string") return n.text;
         this.errorf(`expected string; found ${nodeString(n)}`);
         break;

@@ -2,12 +2,14 @@
 
 /**
  * Go parameter types the executor converts and checks arguments against.
- * `value` is reflect.Value (builtins: anything, even "no value"); `any` is interface{}.
+ * `value` is reflect.Value (builtins: anything, even "no value"); `any` is interface{}; `text`
+ * is a Go string that also takes a []byte (the ESO functions read binary data directly).
  */
 export type ParamType =
   | "value"
   | "any"
   | "string"
+  | "text"
   | "int"
   | "int64"
   | "float64"
@@ -46,6 +48,7 @@ export const PARAM_TYPE_NAMES: Record<ParamType, string> = {
   value: "reflect.Value",
   any: "interface {}",
   string: "string",
+  text: "string",
   int: "int",
   int64: "int64",
   float64: "float64",
@@ -61,6 +64,7 @@ export const PARAM_TYPE_NAMES: Record<ParamType, string> = {
 /** Parameter types a nil value cannot be assigned to. */
 export const NON_NILLABLE: ReadonlySet<ParamType> = new Set<ParamType>([
   "string",
+  "text",
   "int",
   "int64",
   "float64",

@@ -5,6 +5,7 @@ import { DATA_FUNCS } from "./_sprig_data.ts";
 import { CRYPTO_FUNCS, randomFuncs } from "./_sprig_crypto.ts";
 import { dateFuncs } from "./_sprig_date.ts";
 import { ESO_FUNCS } from "./_eso.ts";
+import { ESO_PKI_FUNCS } from "./_eso_pki.ts";
 import { SEMVER_FUNCS } from "./_semver.ts";
 import { keyFuncs } from "./_sprig_keys.ts";
 
@@ -29,6 +30,7 @@ const STATIC: Map<string, FuncDef> = new Map(
     ...CRYPTO_FUNCS,
     ...SEMVER_FUNCS,
     ...ESO_FUNCS,
+    ...ESO_PKI_FUNCS,
   }),
 );
 const DEFAULT_DYNAMIC = {
