@@ -12,7 +12,12 @@
  *
  * @module
  */
-import { checkReadyHttp, readStatus, STATUS_HEARTBEAT_MS } from "../observe/status_file.ts";
+import {
+  checkReadyHttp,
+  readStatus,
+  readyUrl,
+  STATUS_HEARTBEAT_MS,
+} from "../observe/status_file.ts";
 import type { ReadyCheck } from "../observe/status_file.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/clock.ts";
 
@@ -68,13 +73,6 @@ export async function readySource(
     // The healthcheck must still answer: fall back to the environment and defaults.
     return fromEnv();
   }
-}
-
-/** The `/ready` URL of a listener; wildcard addresses are asked on loopback. */
-export function readyUrl(addr: string, port: number): string {
-  const host = addr === "0.0.0.0" || addr === "" ? "127.0.0.1" : addr === "::" ? "::1" : addr;
-  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return `http://${bracketed}:${port}/ready`;
 }
 
 /** Checks readiness; resolves with the exit code. */

@@ -9,8 +9,8 @@
 import { getLogger } from "@logtape/logtape";
 import type { SecretPlan } from "../config/mod.ts";
 import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import type { SyncResult } from "../sync/mod.ts";
-import { Runtime, startUp } from "./_runtime.ts";
+import { Runtime, type SyncResult } from "../sync/mod.ts";
+import { startUp } from "./_start_up.ts";
 
 const log = getLogger(["secrets-sync", "once"]);
 

@@ -19,12 +19,11 @@ import {
 } from "../config/mod.ts";
 import { Redactor } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import { Syncer, type SyncResult } from "../sync/mod.ts";
+import { registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
 import { VaultClient } from "../vault/mod.ts";
 import { type PermissionQuery, preflight } from "./_preflight.ts";
 import { isUnreadableConfig, reportLoadError } from "./permissions.ts";
-import { registerPlanSecrets } from "./_runtime.ts";
 
 /** Options of {@linkcode validateCommand}. */
 export interface ValidateCommandOptions {

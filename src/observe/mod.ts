@@ -56,6 +56,7 @@ export type { ObservabilityServer, ServeObservabilityOptions } from "./serve.ts"
 export {
   checkReadyHttp,
   readStatus,
+  readyUrl,
   STATUS_HEARTBEAT_MS,
   StatusFileError,
   writeStatusFile,

@@ -274,3 +274,10 @@ function seconds(ms: number): string {
 function errorName(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The `/ready` URL of a listener; wildcard addresses are asked on loopback. */
+export function readyUrl(addr: string, port: number): string {
+  const host = addr === "0.0.0.0" || addr === "" ? "127.0.0.1" : addr === "::" ? "::1" : addr;
+  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `http://${bracketed}:${port}/ready`;
+}

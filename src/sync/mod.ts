@@ -1,6 +1,8 @@
 /**
- * The sync engine: the per-secret scheduler, the syncer (read → render → write → hooks) and the
- * readiness it implies. It knows nothing of YAML: it is handed a resolved `Plan`.
+ * The sync engine and the sidecar's core: the `Sidecar` (start, reload, stop; heartbeat, readiness,
+ * status file), the `Runtime` of one plan (Vault clients, sink, syncer, results → logs and
+ * metrics), the per-secret scheduler, the syncer (read → render → write → hooks) and the readiness
+ * it implies. It knows nothing of YAML: it is handed a resolved `Plan`.
  *
  * @example
  * ```ts
@@ -35,4 +37,17 @@ export {
   type SecretState,
 } from "./secret_state.ts";
 export { errorKind, isMissingKind } from "./_error_kind.ts";
+export { credentialsInUse, registerPlanSecrets, Runtime, type RuntimeOptions } from "./runtime.ts";
+export {
+  HEARTBEAT_MS,
+  LIVE_SETTINGS,
+  type ReloadOutcome,
+  RESTART_SETTINGS,
+  SHUTDOWN_GRACE_MS,
+  Sidecar,
+  type SidecarOptions,
+  type SidecarRuntime,
+  type StatusWriteOptions,
+  withRestartSettings,
+} from "./sidecar.ts";
 export { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";

@@ -1,4 +1,4 @@
-import type { SecretPlan } from "../../src/config/plan.ts";
+import type { Plan, SecretPlan, SettingsPlan } from "../../src/config/plan.ts";
 
 /** A SecretPlan with test defaults; override what the test is about. */
 export function secretPlan(overrides: Partial<SecretPlan> = {}): SecretPlan {
@@ -23,6 +23,44 @@ export function secretPlan(overrides: Partial<SecretPlan> = {}): SecretPlan {
     onMissing: "keep",
     deleteOnRemove: false,
     onChange: [],
+    ...overrides,
+  };
+}
+
+/** A Plan with test defaults (token auth, metrics off, no watch); override what the test is about. */
+export function testPlan(
+  secrets: SecretPlan[],
+  settings: Partial<SettingsPlan> = {},
+  overrides: Partial<Plan> = {},
+): Plan {
+  return {
+    file: "/tmp/never-read/config.yaml",
+    store: {
+      addresses: ["http://127.0.0.1:1"],
+      tls: { skipVerify: false },
+      requestTimeoutMs: 1_000,
+      maxResponseBytes: 1024 * 1024,
+    },
+    credentials: { default: { method: "token", token: "test-token" } },
+    secrets,
+    settings: {
+      logLevel: "info",
+      logFormat: "json",
+      metrics: { enabled: false, addr: "127.0.0.1", port: 0 },
+      statusFile: "/tmp/never-written/status",
+      watch: false,
+      concurrency: 8,
+      resilience: {
+        initialBackoffMs: 100,
+        maxBackoffMs: 1_000,
+        backoffMultiplier: 2,
+        breakerMaxFailures: 3,
+        breakerIntervalMs: 10_000,
+        breakerTimeoutMs: 1_000,
+      },
+      ...settings,
+    },
+    envUsed: [],
     ...overrides,
   };
 }

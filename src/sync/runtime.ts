@@ -1,19 +1,20 @@
 /**
- * Wiring shared by `run` and `once`: one Vault client per credential set in use, the file sink, the
- * syncer, and the translation of results and client events into logs and metrics.
+ * One plan's working parts: a Vault client per credential set in use, the file sink and the
+ * syncer, and the translation of sync results and client events into logs and metrics. The
+ * {@linkcode Sidecar} builds one per plan (a new one when a reload changes the store, the
+ * credentials or the engine settings); `once` uses one directly.
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, loadConfig } from "../config/mod.ts";
 import type { AuthPlan, Plan, SecretPlan } from "../config/mod.ts";
-import { type Metrics, Redactor, setupLogging } from "../observe/mod.ts";
+import type { Metrics, Redactor } from "../observe/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/mod.ts";
 import { FileSink, runHooks } from "../sink/mod.ts";
-import type { SecretState, SyncResult } from "../sync/mod.ts";
-import { Syncer } from "../sync/mod.ts";
 import { VaultClient, type VaultEvent } from "../vault/mod.ts";
-import { preflight } from "./_preflight.ts";
+import type { SecretState } from "./secret_state.ts";
+import { Syncer, type SyncResult } from "./syncer.ts";
+import type { SidecarRuntime } from "./sidecar.ts";
 
 const log = getLogger(["secrets-sync", "sync"]);
 const vaultLog = getLogger(["secrets-sync", "vault"]);
@@ -24,55 +25,6 @@ export interface RuntimeOptions {
   metrics?: Metrics;
   clock?: Clock;
   random?: Random;
-}
-
-/** Options of {@linkcode startUp}. */
-export interface StartUpOptions {
-  configPath: string;
-  env: (name: string) => string | undefined;
-  command: "run" | "once";
-  /** Where messages for a person go before logging is set up. */
-  error: (line: string) => void;
-  /** Where log lines go. @default stdout */
-  write?: (line: string) => void;
-}
-
-/**
- * What `run` and `once` do before anything else: load the config, check every permission it
- * needs (before anything contacts Vault), and set up redacting logs. Resolves with the plan and
- * the redactor, or with exit code 2 after saying what is wrong.
- */
-export async function startUp(
-  options: StartUpOptions,
-): Promise<{ plan: Plan; redactor: Redactor } | number> {
-  const { configPath, env, command, error } = options;
-  let plan: Plan;
-  try {
-    plan = await loadConfig(configPath, { env });
-  } catch (err) {
-    error(describeStartError(err));
-    return 2;
-  }
-  const gaps = await preflight(plan, { configPath: plan.file, command });
-  if (gaps.length > 0) {
-    for (const gap of gaps) error(gap);
-    return 2;
-  }
-  const redactor = new Redactor();
-  await setupLogging({
-    level: plan.settings.logLevel,
-    format: plan.settings.logFormat,
-    redactor,
-    ...(options.write ? { write: options.write } : {}),
-  });
-  return { plan, redactor };
-}
-
-/** A human-readable message for an error that prevents the start. */
-export function describeStartError(err: unknown): string {
-  if (err instanceof ConfigError) return `Invalid configuration:\n${err.message}`;
-  if (err instanceof Error) return `Cannot start: ${err.message}`;
-  return `Cannot start: ${String(err)}`;
 }
 
 /** Registers every credential value of a plan with the redactor. */
@@ -95,7 +47,7 @@ export function credentialsInUse(secrets: readonly SecretPlan[]): string[] {
 }
 
 /** Clients, sink and syncer for one plan. */
-export class Runtime {
+export class Runtime implements SidecarRuntime {
   readonly sink: FileSink;
   readonly syncer: Syncer;
   #clients = new Map<string, VaultClient>();
@@ -176,6 +128,26 @@ export class Runtime {
       }
     }
     return await this.syncer.sync(secret, signal);
+  }
+
+  /** Parses a secret's templates (cached by the syncer); throws a TemplateError. */
+  compile(secret: SecretPlan): void {
+    this.syncer.compile(secret);
+  }
+
+  /** Drops what the syncer remembers about a secret that left the config. */
+  forget(name: string): void {
+    this.syncer.forget(name);
+  }
+
+  /** Removes temp files a killed process left in the output directories. */
+  cleanupTemps(): Promise<number> {
+    return this.sink.cleanupTemps(this.outputDirs());
+  }
+
+  /** Deletes a secret's files; a file that cannot be removed is left as it is. */
+  async removeFiles(secret: SecretPlan): Promise<void> {
+    for (const file of secret.files) await this.sink.remove(file).catch(() => {});
   }
 
   /** Directories that hold output files (for temp clean-up and permission checks). */
