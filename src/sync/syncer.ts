@@ -170,156 +170,40 @@ export class Syncer {
     });
   }
 
+  /** The steps in order; each returns its value or throws, and the stage names the failure. */
   async #sync(secret: SecretPlan, signal?: AbortSignal): Promise<SyncResult> {
     const started = this.#clock.now();
-    const failed = (
-      stage: SyncStage,
-      error: unknown,
-      extra: { removed?: string[] } = {},
-    ): SyncResult => {
-      const err = error instanceof Error ? error : new Error(String(error));
-      const result: SyncResult = {
-        status: "failed",
-        secret: secret.name,
-        stage,
-        errorKind: errorKind(err),
-        error: err,
-        durationMs: this.#clock.now() - started,
-        ...extra,
-      };
-      const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs;
-      if (typeof retryAfter === "number") result.retryAfterMs = retryAfter;
-      return result;
-    };
-
+    const failed = (stage: SyncStage, error: unknown, removed?: string[]): SyncResult =>
+      failedResult(secret.name, stage, error, this.#clock.now() - started, removed);
     let compiled: Compiled;
     try {
       compiled = this.compile(secret);
     } catch (error) {
       return failed("render", error);
     }
-
-    const reader = this.#reader(secret.credentials);
-    const ref: SecretRef = {
-      mountPath: secret.mountPath,
-      key: secret.key,
-      kvVersion: secret.kvVersion,
-    };
-    if (secret.version !== undefined) ref.version = secret.version;
-    if (secret.namespace !== undefined) ref.namespace = secret.namespace;
-
-    let data: SecretData;
-    const extra = new Map<string, Record<string, unknown>>();
+    let read: ReadOutput;
     try {
-      const options = signal ? { signal } : {};
-      const readKey = JSON.stringify([
-        secret.credentials,
-        ref.namespace ?? null,
-        ref.mountPath,
-        ref.key,
-        ref.kvVersion,
-        ref.version ?? null,
-      ]);
-      const paths = compiled.secretPaths;
-      // Below half of this secret's shortest period, so its own next refresh never reuses the
-      // read it made last time (intervals go down to 100 ms).
-      const shareWindow = secret.refreshIntervalMs * (1 - secret.jitter) / 2;
-      const [main, ...more] = await withSpan(
-        "read",
-        { "secret.name": secret.name },
-        () =>
-          Promise.all([
-            this.#reads.get(readKey, () => reader.readSecret(ref, options), shareWindow),
-            ...paths.map((path) =>
-              this.#reads.get(
-                JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
-                () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
-                shareWindow,
-              )
-            ),
-          ]),
-      );
-      data = main as SecretData;
-      paths.forEach((path, i) => extra.set(path, more[i] as Record<string, unknown>));
+      read = await this.#read(secret, compiled, signal);
     } catch (error) {
-      if (isMissingKind(errorKind(error)) && secret.onMissing === "delete") {
-        const removed: string[] = [];
-        for (const file of secret.files) {
-          try {
-            if ((await this.#sink.remove(file)) === "removed") removed.push(file.path);
-          } catch {
-            // Removing is best effort; the failure below is what gets reported.
-          }
-        }
-        return failed("read", error, { removed });
-      }
-      return failed("read", error);
+      const removed = isMissingKind(errorKind(error)) && secret.onMissing === "delete"
+        ? await this.#removeFiles(secret)
+        : undefined;
+      return failed("read", error, removed);
     }
-    registerValues(data.data, this.#onSensitive);
-    for (const body of extra.values()) registerValues(body, this.#onSensitive);
-
-    // Render everything before writing anything: a render error leaves every file as it was.
-    const rendered: Array<{ file: FilePlan; content: Uint8Array }> = [];
-    const renderSpan = trace.getTracer(TRACER_NAME).startSpan("render", {
-      attributes: { "secret.name": secret.name },
-    });
+    let rendered: RenderedFile[];
     try {
-      const templateData = toTemplateData(data.data);
-      const functions = {
-        secret: (path: unknown) => {
-          const body = typeof path === "string" ? extra.get(path) : undefined;
-          if (!body) throw new Error(`secret ${JSON.stringify(path)} was not prefetched`);
-          return toConsulTemplateSecret(body);
-        },
-      };
-      for (const file of secret.files) {
-        const template = compiled.templates.get(file.template);
-        if (!template) {
-          throw new Error(`Cannot render "${file.path}": no template named "${file.template}"`);
-        }
-        const text = template.execute(templateData, {
-          missingKey: secret.missingKey,
-          functions,
-        });
-        rendered.push({ file, content: ENCODER.encode(text) });
-      }
+      rendered = this.#render(secret, compiled, read);
     } catch (error) {
-      renderSpan.setStatus({ code: SpanStatusCode.ERROR, message: errorKind(error) });
       return failed("render", error);
-    } finally {
-      renderSpan.end();
     }
-
-    const files: Array<{ path: string; result: "written" | "unchanged" }> = [];
+    let files: FileOutcome[];
     try {
-      await withSpan(
-        "write",
-        { "secret.name": secret.name, "files": rendered.length },
-        async () => {
-          for (const { file, content } of rendered) {
-            const result = await this.#sink.write(file, content, signal ? { signal } : {});
-            files.push({ path: file.path, result });
-          }
-        },
-      );
+      files = await this.#write(secret, rendered, signal);
     } catch (error) {
       return failed("write", error);
     }
     const changed = files.some((f) => f.result === "written");
-    const hooks = changed && secret.onChange.length > 0
-      ? await withSpan(
-        "hooks",
-        { "secret.name": secret.name, "hooks.count": secret.onChange.length },
-        async (span) => {
-          const results = await this.#runHooks(secret.onChange, {
-            secret: secret.name,
-            ...(signal ? { signal } : {}),
-          });
-          span.setAttribute("hooks.failed", results.filter((r) => r.status !== "ok").length);
-          return results;
-        },
-      )
-      : [];
+    const hooks = changed ? await this.#hooks(secret, signal) : [];
     const result: SyncResult = {
       status: "ok",
       secret: secret.name,
@@ -328,9 +212,173 @@ export class Syncer {
       hooks,
       durationMs: this.#clock.now() - started,
     };
-    if (data.version !== undefined) result.version = data.version;
+    if (read.data.version !== undefined) result.version = read.data.version;
     return result;
   }
+
+  /**
+   * Reads the secret and every path its templates name (shared with other secrets reading the
+   * same within a short window), and registers every value read as sensitive.
+   */
+  async #read(secret: SecretPlan, compiled: Compiled, signal?: AbortSignal): Promise<ReadOutput> {
+    const reader = this.#reader(secret.credentials);
+    const ref: SecretRef = {
+      mountPath: secret.mountPath,
+      key: secret.key,
+      kvVersion: secret.kvVersion,
+    };
+    if (secret.version !== undefined) ref.version = secret.version;
+    if (secret.namespace !== undefined) ref.namespace = secret.namespace;
+    const options = signal ? { signal } : {};
+    const readKey = JSON.stringify([
+      secret.credentials,
+      ref.namespace ?? null,
+      ref.mountPath,
+      ref.key,
+      ref.kvVersion,
+      ref.version ?? null,
+    ]);
+    const paths = compiled.secretPaths;
+    // Below half of this secret's shortest period, so its own next refresh never reuses the read
+    // it made last time (intervals go down to 100 ms).
+    const shareWindow = secret.refreshIntervalMs * (1 - secret.jitter) / 2;
+    const [main, ...more] = await withSpan(
+      "read",
+      { "secret.name": secret.name },
+      () =>
+        Promise.all([
+          this.#reads.get(readKey, () => reader.readSecret(ref, options), shareWindow),
+          ...paths.map((path) =>
+            this.#reads.get(
+              JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
+              () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
+              shareWindow,
+            )
+          ),
+        ]),
+    );
+    const data = main as SecretData;
+    const extra = new Map<string, Record<string, unknown>>();
+    paths.forEach((path, i) => extra.set(path, more[i] as Record<string, unknown>));
+    registerValues(data.data, this.#onSensitive);
+    for (const body of extra.values()) registerValues(body, this.#onSensitive);
+    return { data, extra };
+  }
+
+  /** `onMissing: delete`: removes the files of a secret that is gone; best effort. */
+  async #removeFiles(secret: SecretPlan): Promise<string[]> {
+    const removed: string[] = [];
+    for (const file of secret.files) {
+      try {
+        if ((await this.#sink.remove(file)) === "removed") removed.push(file.path);
+      } catch {
+        // Removing is best effort; the read failure is what gets reported.
+      }
+    }
+    return removed;
+  }
+
+  /** Renders every file before any is written: a render error leaves every file as it was. */
+  #render(secret: SecretPlan, compiled: Compiled, read: ReadOutput): RenderedFile[] {
+    const span = trace.getTracer(TRACER_NAME).startSpan("render", {
+      attributes: { "secret.name": secret.name },
+    });
+    try {
+      const templateData = toTemplateData(read.data.data);
+      const functions = {
+        secret: (path: unknown) => {
+          const body = typeof path === "string" ? read.extra.get(path) : undefined;
+          if (!body) throw new Error(`secret ${JSON.stringify(path)} was not prefetched`);
+          return toConsulTemplateSecret(body);
+        },
+      };
+      return secret.files.map((file) => {
+        const template = compiled.templates.get(file.template);
+        if (!template) {
+          throw new Error(`Cannot render "${file.path}": no template named "${file.template}"`);
+        }
+        const text = template.execute(templateData, { missingKey: secret.missingKey, functions });
+        return { file, content: ENCODER.encode(text) };
+      });
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorKind(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Writes the rendered files in order; the sink skips those whose content is unchanged. */
+  #write(
+    secret: SecretPlan,
+    rendered: RenderedFile[],
+    signal?: AbortSignal,
+  ): Promise<FileOutcome[]> {
+    return withSpan(
+      "write",
+      { "secret.name": secret.name, "files": rendered.length },
+      async () => {
+        const files: FileOutcome[] = [];
+        for (const { file, content } of rendered) {
+          const result = await this.#sink.write(file, content, signal ? { signal } : {});
+          files.push({ path: file.path, result });
+        }
+        return files;
+      },
+    );
+  }
+
+  /** Runs the on-change hooks (only called when a file was written). */
+  #hooks(secret: SecretPlan, signal?: AbortSignal): Promise<HookResult[]> {
+    if (secret.onChange.length === 0) return Promise.resolve([]);
+    return withSpan(
+      "hooks",
+      { "secret.name": secret.name, "hooks.count": secret.onChange.length },
+      async (span) => {
+        const results = await this.#runHooks(secret.onChange, {
+          secret: secret.name,
+          ...(signal ? { signal } : {}),
+        });
+        span.setAttribute("hooks.failed", results.filter((r) => r.status !== "ok").length);
+        return results;
+      },
+    );
+  }
+}
+
+/** What the read step returns: the secret, and the bodies of the paths its templates name. */
+interface ReadOutput {
+  data: SecretData;
+  extra: Map<string, Record<string, unknown>>;
+}
+
+interface RenderedFile {
+  file: FilePlan;
+  content: Uint8Array;
+}
+
+type FileOutcome = { path: string; result: "written" | "unchanged" };
+
+function failedResult(
+  secret: string,
+  stage: SyncStage,
+  error: unknown,
+  durationMs: number,
+  removed: string[] | undefined,
+): SyncResult {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const result: SyncResult = {
+    status: "failed",
+    secret,
+    stage,
+    errorKind: errorKind(err),
+    error: err,
+    durationMs,
+    ...(removed ? { removed } : {}),
+  };
+  const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof retryAfter === "number") result.retryAfterMs = retryAfter;
+  return result;
 }
 
 function nsOption(namespace: string | undefined): { namespace?: string } {
