@@ -9,6 +9,7 @@ import type { FilePlan, HookPlan, KvVersion, SecretPlan, TemplatePlan } from "./
 import type { FileInput, HookInput, SecretInput } from "./seed_schema.ts";
 import { configPath, type PlanContext } from "./_context.ts";
 import { parseFileMode } from "./file_mode.ts";
+import { formatDuration } from "./duration.ts";
 import { hasParentSegment } from "./_paths.ts";
 import { trimSlashes } from "./_store.ts";
 import { didYouMean } from "./_suggest.ts";
@@ -100,7 +101,10 @@ export function resolveSecret(
 
   const refreshIntervalMs = input.refreshInterval ?? SECRET_DEFAULTS.refreshIntervalMs;
   if (refreshIntervalMs < SECRET_DEFAULTS.minRefreshIntervalMs) {
-    ctx.issues.add([...path, "refreshInterval"], "Must be at least 100ms");
+    ctx.issues.add(
+      [...path, "refreshInterval"],
+      `Must be at least ${formatDuration(SECRET_DEFAULTS.minRefreshIntervalMs)}`,
+    );
   }
   const maxStalenessMs = input.maxStaleness ??
     refreshIntervalMs * SECRET_DEFAULTS.stalenessIntervals;

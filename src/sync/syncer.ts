@@ -80,9 +80,9 @@ export interface SyncerOptions {
   /** @default SYSTEM_CLOCK */
   clock?: Clock;
   /**
-   * How long a successful read is shared with other secrets of the same path. Kept below the
-   * shortest possible period (1s interval × (1 − 0.5 jitter) = 500 ms) so that a secret's next
-   * refresh never reuses its own previous read. @default 250
+   * How long a successful read is shared with other secrets of the same path, at most. Each
+   * secret narrows it to half its shortest period (`refreshInterval × (1 − jitter) / 2`), so its
+   * next refresh never reuses its own previous read. @default 250
    */
   shareWindowMs?: number;
   /** Called with every secret value read, so logs can redact it. */

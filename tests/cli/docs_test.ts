@@ -1,10 +1,16 @@
 /**
- * The examples in docs/permissions.md and docs/migrating-from-secrets-sync-go.md, run: a doc that
- * drifts from the code fails here.
+ * The examples in docs/permissions.md and docs/migrating-from-secrets-sync-go.md, run, and the
+ * limits the docs state, checked against the code's constants: a doc that drifts from the code
+ * fails here.
  */
 import { permissionsCommand } from "../../src/cli/permissions.ts";
 import { validateCommand } from "../../src/cli/validate.ts";
-import { parseConfig } from "../../src/config/mod.ts";
+import {
+  formatDuration,
+  parseConfig,
+  parseDuration,
+  SECRET_DEFAULTS,
+} from "../../src/config/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
@@ -74,4 +80,101 @@ Deno.test("the migrated config in the migration guide validates", async () => {
   const plan = parseConfig(text, { file: path, env: (n) => ENV[n] });
   assertEquals(plan.settings.watch, true);
   assertEquals(plan.secrets[0]!.onChange.map((h) => h.kind), ["http"]);
+});
+
+/** README.md and every page of docs/, by name. */
+async function allDocs(): Promise<Map<string, string>> {
+  const docs = new Map<string, string>();
+  docs.set("README.md", await Deno.readTextFile(new URL("../README.md", DOCS)));
+  for await (const entry of Deno.readDir(DOCS)) {
+    if (entry.isFile && entry.name.endsWith(".md")) {
+      docs.set(`docs/${entry.name}`, await Deno.readTextFile(new URL(entry.name, DOCS)));
+    }
+  }
+  return docs;
+}
+
+/** Table rows one by one; list items and prose paragraphs split into sentences. */
+function statements(text: string): string[] {
+  const out: string[] = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    if (block.trimStart().startsWith("|")) {
+      out.push(...block.split("\n"));
+      continue;
+    }
+    for (const item of block.split(/\n(?=\s*(?:[-*]|\d+\.) )/)) {
+      out.push(...item.replace(/\s*\n\s*/g, " ").split(/(?<=\.)\s+(?=[A-Z`*])/));
+    }
+  }
+  return out;
+}
+
+const DURATION = String.raw`\`?(\d+(?:\.\d+)?)\s?(ms|s|m|h)\b\`?`;
+/** Ways the docs state a minimum: "≥ 100ms", "at least 1s", "as short as 1s", "100ms (the minimum)". */
+const MINIMUM_PATTERNS = [
+  new RegExp(
+    String.raw`(?:≥|>=|at least|as short as|minimum(?: \`?refreshInterval\`?)? is)\s*${DURATION}`,
+    "g",
+  ),
+  new RegExp(String.raw`${DURATION}\s*\(the minimum\)`, "g"),
+];
+
+Deno.test("every minimum refreshInterval the docs state is the one the config loader enforces", async () => {
+  const expected = SECRET_DEFAULTS.minRefreshIntervalMs;
+  const found: string[] = [];
+  const wrong: string[] = [];
+  for (const [name, text] of await allDocs()) {
+    for (const statement of statements(text)) {
+      if (!statement.includes("refreshInterval")) continue;
+      for (const pattern of MINIMUM_PATTERNS) {
+        for (const match of statement.matchAll(pattern)) {
+          const ms = parseDuration(`${match[1]}${match[2]}`);
+          found.push(name);
+          if (ms !== expected) wrong.push(`${name}: "${match[0]}" in: ${statement.trim()}`);
+        }
+      }
+    }
+  }
+  assertEquals(
+    wrong,
+    [],
+    `the code's minimum refreshInterval is ${formatDuration(expected)} (SECRET_DEFAULTS)`,
+  );
+  // The pages that state it, so the check above cannot pass by finding nothing.
+  for (
+    const page of [
+      "docs/configuration.md",
+      "docs/migrating-from-secrets-sync-go.md",
+      "docs/sync.md",
+    ]
+  ) {
+    assert(found.includes(page), `${page} no longer states the minimum refreshInterval`);
+  }
+});
+
+Deno.test("a refreshInterval below the minimum is rejected with the minimum in the message", () => {
+  const min = SECRET_DEFAULTS.minRefreshIntervalMs;
+  const text = `secretStore: { address: "http://127.0.0.1:8200", token: t }
+secrets:
+  - name: db
+    key: app/db
+    refreshInterval: ${formatDuration(min - 1)}
+    template: { data: { env: x } }
+    files: [{ path: /secrets/db.env }]
+`;
+  let message = "";
+  try {
+    parseConfig(text, { file: "/config.yaml", env: () => undefined });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assert(
+    message.includes(`Must be at least ${formatDuration(min)}`),
+    `expected the minimum ${formatDuration(min)} in: ${message}`,
+  );
+  // Exactly the minimum is accepted.
+  parseConfig(text.replace(formatDuration(min - 1), formatDuration(min)), {
+    file: "/config.yaml",
+    env: () => undefined,
+  });
 });
