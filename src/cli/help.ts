@@ -46,7 +46,7 @@ ENVIRONMENT (environment overrides the config file)
   LOG_LEVEL                    debug | info | warn | error (default info)
   LOG_FORMAT                   json | pretty (default json)
   ENABLE_METRICS               Serve /health, /ready, /metrics (default true)
-  METRICS_ADDR, METRICS_PORT   Listener (default 127.0.0.1:8080)
+  METRICS_ADDR, METRICS_PORT   Listener (default 127.0.0.1:8080); HTTP_PORT is read as METRICS_PORT
   STATUS_FILE                  Status file for isready (default /tmp/.secrets-sync-ready)
   WATCH_CONFIG                 Reload when the config file changes (default false)
   CONCURRENCY                  Most secrets synced at once (default 8)

@@ -56,7 +56,7 @@ export async function readySource(
     if ((env("ENABLE_METRICS") ?? "true").toLowerCase() !== "false") {
       source.http = readyUrl(
         env("METRICS_ADDR") || DEFAULT_METRICS_ADDR,
-        Number(env("METRICS_PORT") || DEFAULT_METRICS_PORT),
+        Number(env("METRICS_PORT") || env("HTTP_PORT") || DEFAULT_METRICS_PORT),
       );
     }
     return source;

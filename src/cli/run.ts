@@ -5,7 +5,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { loadConfig, type Plan } from "../config/mod.ts";
+import { loadConfig, type Plan, renamedEnvVariables } from "../config/mod.ts";
 import { createMetrics } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { Runtime, Sidecar } from "../sync/mod.ts";
@@ -60,6 +60,19 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     clock,
     version: VERSION,
   });
+  for (const { variable, replacement, ignored } of renamedEnvVariables(env)) {
+    if (ignored) {
+      log.warn("Environment variable {variable} is ignored: {replacement}, its new name, is set", {
+        variable,
+        replacement,
+      });
+    } else {
+      log.warn("Environment variable {variable} is read as {replacement}: rename it", {
+        variable,
+        replacement,
+      });
+    }
+  }
   const unsubscribe = options.onReloadRequest?.(() => void sidecar.reload());
   try {
     await sidecar.start(signal);

@@ -85,7 +85,9 @@ export function resolveSettings(
   const metrics = {
     enabled: envBool("ENABLE_METRICS") ?? file.metrics?.enabled ?? d.metricsEnabled,
     addr: envValue(ctx, "METRICS_ADDR") ?? file.metrics?.addr ?? d.metricsAddr,
-    port: envInt("METRICS_PORT", 1, 65535) ?? file.metrics?.port ?? d.metricsPort,
+    // HTTP_PORT is v0.1.0's name of METRICS_PORT (the program warns about it at start).
+    port: envInt("METRICS_PORT", 1, 65535) ?? envInt("HTTP_PORT", 1, 65535) ??
+      file.metrics?.port ?? d.metricsPort,
   };
   const statusFile = envValue(ctx, "STATUS_FILE") ?? file.statusFile ?? d.statusFile;
   const watch = envBool("WATCH_CONFIG") ?? file.watch ?? d.watch;

@@ -27,6 +27,8 @@ export const SETTINGS_ENV_VARIABLES = [
   "ENABLE_METRICS",
   "METRICS_ADDR",
   "METRICS_PORT",
+  // v0.1.0's name of METRICS_PORT, still read (see RENAMED_ENV_VARIABLES).
+  "HTTP_PORT",
   "STATUS_FILE",
   "WATCH_CONFIG",
   "CONCURRENCY",
@@ -37,6 +39,38 @@ export const SETTINGS_ENV_VARIABLES = [
   "MAX_BACKOFF",
   "BACKOFF_MULTIPLIER",
 ] as const;
+
+/** Variables of secrets-sync v0.1.0 that have a new name; the old name is still read. */
+export const RENAMED_ENV_VARIABLES = [
+  { variable: "HTTP_PORT", replacement: "METRICS_PORT" },
+] as const;
+
+/** An old variable name set in the environment. */
+export interface RenamedEnvVariable {
+  variable: string;
+  replacement: string;
+  /** The replacement is set too, and wins: the old name has no effect. */
+  ignored: boolean;
+}
+
+/**
+ * The renamed variables that are set (empty counts as unset, as everywhere), so the program can say
+ * once that they still work and what to rename them to.
+ *
+ * @example
+ * ```ts
+ * renamedEnvVariables((n) => ({ HTTP_PORT: "9090" } as Record<string, string>)[n]);
+ * // [{ variable: "HTTP_PORT", replacement: "METRICS_PORT", ignored: false }]
+ * ```
+ */
+export function renamedEnvVariables(
+  env: (name: string) => string | undefined,
+): RenamedEnvVariable[] {
+  const set = (name: string) => (env(name) ?? "") !== "";
+  return RENAMED_ENV_VARIABLES.filter(({ variable }) => set(variable)).map((
+    { variable, replacement },
+  ) => ({ variable, replacement, ignored: set(replacement) }));
+}
 
 /** All variables the loader may read: overrides, CONFIG_FILE, and the yaml parser's debug flags. */
 export const CONFIG_ENV_VARIABLES: readonly string[] = [

@@ -44,6 +44,9 @@ export {
 } from "./load_config.ts";
 export {
   CONFIG_ENV_VARIABLES,
+  RENAMED_ENV_VARIABLES,
+  type RenamedEnvVariable,
+  renamedEnvVariables,
   SETTINGS_ENV_VARIABLES,
   STORE_ENV_VARIABLES,
 } from "./env_variables.ts";
