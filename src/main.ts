@@ -9,6 +9,7 @@ import { helpText } from "./cli/help.ts";
 import { versionText } from "./cli/version.ts";
 // Directly, not through config/mod.ts: that would load zod and yaml into every `isready`.
 import { findConfigFile } from "./config/find_config_file.ts";
+import { shutdownSignal } from "./cli/shutdown_signal.ts";
 
 // Commands are imported when chosen, so that `isready` (a healthcheck run every few seconds)
 // does not pay for loading the whole program.
@@ -29,16 +30,9 @@ function exists(path: string): boolean {
   }
 }
 
-/** Aborts on SIGTERM/SIGINT; a second signal exits at once. */
-function shutdownSignal(): AbortSignal {
-  const controller = new AbortController();
-  for (const name of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(name, () => {
-      if (controller.signal.aborted) Deno.exit(130);
-      controller.abort(new Error(name));
-    });
-  }
-  return controller.signal;
+/** Aborts on SIGTERM/SIGINT; a second signal (not the same one delivered twice) exits at once. */
+function stopSignal(): AbortSignal {
+  return shutdownSignal({ exit: (code) => Deno.exit(code) });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -67,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
       return await runCommand({
         configPath: configPath(),
         env,
-        signal: shutdownSignal(),
+        signal: stopSignal(),
         onReloadRequest: (reload) => {
           const listener = () => reload();
           Deno.addSignalListener("SIGHUP", listener);
@@ -82,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
       return await onceCommand({
         configPath: configPath(),
         env,
-        signal: shutdownSignal(),
+        signal: stopSignal(),
         ...(typeof timeout === "string" ? { timeoutMs: parseDuration(timeout) } : {}),
       });
     }
