@@ -14,7 +14,7 @@ import { resolvePath } from "./_paths.ts";
 export interface PlanContext {
   /** Absolute path of the config file. */
   file: string;
-  /** Its directory: relative paths resolve against it. */
+  /** The working directory: relative paths in the config resolve against it. */
   dir: string;
   env: EnvLookup;
   issues: IssueList;
@@ -27,7 +27,7 @@ export function envValue(ctx: PlanContext, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-/** Resolves a config path (relative → against the config's directory). */
+/** Resolves a config path (relative → against the working directory, `ctx.dir`). */
 export function configPath(ctx: PlanContext, path: string): string {
   return resolvePath(ctx.dir, path);
 }

@@ -8,7 +8,7 @@ import type { Plan } from "./plan.ts";
 import type { EnvLookup } from "./env_expand.ts";
 import { parseConfig } from "./parse_config.ts";
 import { ConfigError } from "./config_error.ts";
-import { isAbsolute, resolvePath } from "./_paths.ts";
+import { resolvePath } from "./_paths.ts";
 
 /** Options of {@linkcode loadConfig}. */
 export interface LoadConfigOptions {
@@ -16,7 +16,10 @@ export interface LoadConfigOptions {
   env?: EnvLookup;
   /** Reads the file. @default `Deno.readTextFile` */
   readTextFile?: (path: string) => Promise<string>;
-  /** Directory a relative path is resolved against. @default `Deno.cwd()` */
+  /**
+   * The working directory: a relative config path and the relative paths inside the config resolve
+   * against it. @default `Deno.cwd()`
+   */
   cwd?: string;
 }
 
@@ -37,9 +40,8 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
     env = (name: string) => Deno.env.get(name),
     readTextFile = (p: string) => Deno.readTextFile(p),
   } = options;
-  const file = isAbsolute(path)
-    ? resolvePath("/", path)
-    : resolvePath(options.cwd ?? Deno.cwd(), path);
+  const cwd = options.cwd ?? Deno.cwd();
+  const file = resolvePath(cwd, path);
   let text: string;
   try {
     text = await readTextFile(file);
@@ -61,7 +63,7 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
       cause: error,
     });
   }
-  return parseConfig(text, { file, env });
+  return parseConfig(text, { file, env, cwd });
 }
 
 export {

@@ -16,11 +16,17 @@ import { isManifestText, planFromManifests } from "./eso/mod.ts";
 
 /** Options of {@linkcode parseConfig}. */
 export interface ParseConfigOptions {
-  /** Path of the config file, for messages and to resolve relative paths in it. */
+  /** Path of the config file, for messages. */
   file: string;
   /** Environment lookup, e.g. `(name) => Deno.env.get(name)`. */
   env: EnvLookup;
-  /** Directory a relative `file` is resolved against. @default none: `file` must be absolute */
+  /**
+   * The working directory: a relative `file` and the relative paths in the config (output files,
+   * credential and TLS files, `pidFile`, `statusFile`) resolve against it, as they do for Vault
+   * Agent and consul-template. `loadConfig` passes the process's.
+   * @default none: `file` must be absolute, and relative paths resolve against its directory (as if
+   * the process had been started there)
+   */
   cwd?: string;
 }
 
@@ -57,13 +63,15 @@ export function parseConfig(text: string, options: ParseConfigOptions): Plan {
   }
   // External Secrets Operator manifests (one or many documents) take their own reader, then
   // the same seed planner.
-  if (isManifestText(text)) return planFromManifests(text, { file, env });
+  if (isManifestText(text)) {
+    return planFromManifests(text, { file, env, ...(cwd !== undefined ? { cwd } : {}) });
+  }
   const source = readYaml(text, { env, issues, literal: isTemplateSource });
   if (source.data === undefined) {
     if (issues.size === 0) issues.add([], "The config is empty: expected secretStore and secrets");
     issues.throwIfAny(file, source.locator);
   }
-  const ctx = { file, dir: dirname(file), env, issues, locator: source.locator };
+  const ctx = { file, dir: cwd ?? dirname(file), env, issues, locator: source.locator };
   const plan = collectSeedPlan(source.data, ctx, source.envUsed);
   issues.throwIfAny(file, source.locator);
   return plan!;

@@ -18,8 +18,13 @@ import { resolveSecret, unknownCredentialsMessage } from "./_secret.ts";
 
 /** Options of {@linkcode planFromSeed}. */
 export interface PlanFromSeedOptions {
-  /** Absolute path of the config file; relative paths in it resolve against its directory. */
+  /** Absolute path of the config file. */
   file: string;
+  /**
+   * The working directory relative paths in the config resolve against.
+   * @default the config file's directory
+   */
+  cwd?: string;
   /** Environment lookup for the vault CLI's overrides (VAULT_ADDR, …). */
   env: (name: string) => string | undefined;
   /** Where things are in the source text. @default no positions (0:0) */
@@ -48,7 +53,7 @@ export function planFromSeed(data: unknown, options: PlanFromSeedOptions): Plan 
   const locator = options.locator ?? NO_SOURCE;
   const plan = collectSeedPlan(data, {
     file,
-    dir: dirname(file),
+    dir: options.cwd ?? dirname(file),
     env: options.env,
     issues,
     locator,

@@ -20,7 +20,9 @@ function load(path: string, env = ENV): Promise<Plan> {
 }
 
 Deno.test("the seed's examples/config.yaml loads unchanged", async () => {
-  const plan = await load(`${FIXTURES}/seed_config.yaml`, envOf());
+  // Its output paths are relative (./.work/secrets/…): they resolve against the working directory,
+  // as in the seed.
+  const plan = await loadConfig(`${FIXTURES}/seed_config.yaml`, { env: envOf(), cwd: "/srv/app" });
   deepEqual(plan.store.addresses, ["http://localhost:8200"]);
   deepEqual(plan.credentials["default"], { method: "token", token: "dev-root-token" });
   deepEqual(plan.secrets.map((s) => [s.name, s.key, s.kvVersion, s.refreshIntervalMs]), [
@@ -29,8 +31,8 @@ Deno.test("the seed's examples/config.yaml loads unchanged", async () => {
     ["api-keys", "app/config", 2, 3_600_000],
   ]);
   deepEqual(plan.secrets[0]!.files.map((f) => [f.path, f.template, f.mode]), [
-    [`${FIXTURES}/.work/secrets/tls.crt`, "tls.crt", 0o644],
-    [`${FIXTURES}/.work/secrets/tls.key`, "tls.key", 0o600],
+    ["/srv/app/.work/secrets/tls.crt", "tls.crt", 0o644],
+    ["/srv/app/.work/secrets/tls.key", "tls.key", 0o600],
   ]);
   // YAML order, as the seed's docs promise: username before password.
   deepEqual(plan.secrets[1]!.files.map((f) => f.template), ["username", "password"]);

@@ -8,13 +8,28 @@ import {
 import { tmpDir } from "../support/tmp_dir.ts";
 import { envOf, MINIMAL } from "./_helpers.ts";
 
-Deno.test("loadConfig() reads the file and resolves outputs against its directory", async () => {
+Deno.test("loadConfig() resolves relative paths in the config against the working directory", async () => {
+  await using dir = await tmpDir();
+  const path = dir.join("conf", "config.yaml");
+  await Deno.mkdir(dir.join("conf"));
+  await Deno.writeTextFile(path, MINIMAL.replace("/secrets/db.env", "./out/db.env"));
+  const plan = await loadConfig(path, { env: envOf(), cwd: "/srv/app" });
+  equal(plan.file, path);
+  equal(plan.secrets[0]!.files[0]!.path, "/srv/app/out/db.env");
+  // By default the process's working directory, not the config file's directory.
+  const here = await loadConfig(path, { env: envOf() });
+  equal(here.secrets[0]!.files[0]!.path, `${Deno.cwd()}/out/db.env`);
+});
+
+Deno.test("loadConfig() resolves a relative path that comes from an environment variable against the working directory", async () => {
   await using dir = await tmpDir();
   const path = dir.join("config.yaml");
-  await Deno.writeTextFile(path, MINIMAL.replace("/secrets/db.env", "out/db.env"));
-  const plan = await loadConfig(path, { env: envOf() });
-  equal(plan.file, path);
-  equal(plan.secrets[0]!.files[0]!.path, dir.join("out", "db.env"));
+  await Deno.writeTextFile(path, MINIMAL.replace("/secrets/db.env", "${OUTPUT_DIR}/db.env"));
+  const plan = await loadConfig(path, {
+    env: envOf({ OUTPUT_DIR: "./demo-out" }),
+    cwd: "/home/u/repo",
+  });
+  equal(plan.secrets[0]!.files[0]!.path, "/home/u/repo/demo-out/db.env");
 });
 
 Deno.test("loadConfig() resolves a relative config path against cwd", async () => {

@@ -111,16 +111,21 @@ Deno.test("parseConfig() gives files[].template precedence over position", () =>
   ]);
 });
 
-Deno.test("parseConfig() resolves relative output paths against the config file's directory", () => {
+Deno.test("parseConfig() resolves relative output paths against the working directory", () => {
   const plan = parseConfig(
     MINIMAL.replace("/secrets/db.env", "./out/db.env") +
       "      - path: out2/x\n        template: db.env\n",
-    { file: "/srv/app/conf/config.yaml", env: envOf() },
+    { file: "/srv/app/conf/config.yaml", env: envOf(), cwd: "/home/u" },
   );
-  deepEqual(plan.secrets[0]!.files.map((f) => f.path), [
-    "/srv/app/conf/out/db.env",
-    "/srv/app/conf/out2/x",
-  ]);
+  deepEqual(plan.secrets[0]!.files.map((f) => f.path), ["/home/u/out/db.env", "/home/u/out2/x"]);
+});
+
+Deno.test("parseConfig() without a working directory resolves relative paths against the config's directory", () => {
+  const plan = parseConfig(MINIMAL.replace("/secrets/db.env", "./out/db.env"), {
+    file: "/srv/app/conf/config.yaml",
+    env: envOf(),
+  });
+  equal(plan.secrets[0]!.files[0]!.path, "/srv/app/conf/out/db.env");
 });
 
 Deno.test("parseConfig() resolves a relative file name against cwd", () => {
@@ -130,7 +135,7 @@ Deno.test("parseConfig() resolves a relative file name against cwd", () => {
     env: envOf(),
   });
   equal(plan.file, "/home/u/conf/config.yaml");
-  equal(plan.secrets[0]!.files[0]!.path, "/home/u/conf/db.env");
+  equal(plan.secrets[0]!.files[0]!.path, "/home/u/db.env");
 });
 
 Deno.test("parseConfig() rejects a relative file name without cwd", () => {

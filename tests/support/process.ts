@@ -23,14 +23,27 @@ export interface CapturedProcess extends AsyncDisposable {
   ): Promise<void>;
 }
 
+/** Options of {@linkcode spawnCaptured}. */
+export interface SpawnCapturedOptions {
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Default bound of {@linkcode CapturedProcess.waitFor}, ms. @default 15_000 */
+  timeoutMs?: number;
+  /**
+   * Start the child in a process group of its own, as a shell does for a foreground job: then
+   * `Deno.kill(-pid, "SIGINT")` is what Ctrl-C in a terminal does, and dispose kills the group.
+   * @default false
+   */
+  detached?: boolean;
+}
+
 /** Starts `command` with a clean environment, piped output and no stdin. */
-export function spawnCaptured(
-  command: string,
-  options: { args: string[]; env: Record<string, string>; cwd?: string; timeoutMs?: number },
-): CapturedProcess {
-  const { args, env, cwd, timeoutMs: defaultTimeoutMs = 15_000 } = options;
+export function spawnCaptured(command: string, options: SpawnCapturedOptions): CapturedProcess {
+  const { args, env, cwd, timeoutMs: defaultTimeoutMs = 15_000, detached = false } = options;
   const child = new Deno.Command(command, {
     args,
+    detached,
     ...(cwd ? { cwd } : {}),
     clearEnv: true,
     env,
@@ -83,6 +96,13 @@ export function spawnCaptured(
       );
     },
     async [Symbol.asyncDispose]() {
+      if (detached) {
+        try {
+          Deno.kill(-child.pid, "SIGKILL"); // the whole group: children outlive a killed parent
+        } catch {
+          // already gone
+        }
+      }
       kill("SIGKILL");
       await status;
     },

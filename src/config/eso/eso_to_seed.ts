@@ -64,7 +64,7 @@ export const DEFAULT_OUTPUT_DIR = "/secrets";
 
 /**
  * Annotation of an ExternalSecret naming the directory its target's directory goes in (overrides
- * `outputDir`); relative paths resolve against the config file's directory.
+ * `outputDir`); relative paths resolve against the working directory.
  */
 export const OUTPUT_DIR_ANNOTATION = "secrets-sync.io/output-dir";
 

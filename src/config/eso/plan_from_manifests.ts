@@ -89,6 +89,11 @@ export interface PlanFromManifestsOptions {
   /** Absolute path of the manifest file. */
   file: string;
   env: EnvLookup;
+  /**
+   * The working directory relative output directories resolve against.
+   * @default the manifest file's directory
+   */
+  cwd?: string;
   /** Mount for keys whose store has no path. */
   mountPath?: string;
   /** @default "/secrets" */
@@ -120,7 +125,7 @@ export function planFromManifests(text: string, options: PlanFromManifestsOption
     eso.seed,
     {
       file,
-      dir: dirname(file),
+      dir: options.cwd ?? dirname(file),
       env,
       issues: seedIssues(issues, eso),
       locator: seedLocator(eso.seed, eso, locator),
