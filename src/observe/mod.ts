@@ -58,6 +58,7 @@ export {
   readStatus,
   readyUrl,
   STATUS_HEARTBEAT_MS,
+  StatusFile,
   StatusFileError,
   writeStatusFile,
 } from "./status_file.ts";
@@ -66,6 +67,7 @@ export type {
   ReadStatusOptions,
   ReadyCheck,
   StatusFileContent,
+  StatusFileOptions,
   WriteStatusFileOptions,
 } from "./status_file.ts";
 export { TRACER_NAME, withSpan } from "./tracing.ts";

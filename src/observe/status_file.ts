@@ -62,8 +62,9 @@ let tempCounter = 0;
 
 /**
  * Writes the status file atomically (a temp file in the same directory, then rename), mode 0644
- * so an `isready` running as another user can read it. Needs read/write permission on its
- * directory.
+ * so an `isready` running as another user can read it. If the process exits while the write is in
+ * flight (`Deno.exit` on a forced stop), the temp file is removed on the way out. Needs read/write
+ * permission on its directory.
  *
  * @throws {StatusFileError} when the file cannot be written; the old file is left as it was.
  * @example
@@ -90,6 +91,16 @@ export async function writeStatusFile(
   const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
   const base = path.slice(slash + 1);
   const temp = `${dir}/.${base}.${Deno.pid}.${++tempCounter}.tmp`;
+  // A forced stop exits between the temp write and the rename; without this the temp file stayed
+  // beside the status file for good (nothing else cleans the status file's directory).
+  const removeTempOnExit = () => {
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // Not created yet, or already renamed.
+    }
+  };
+  globalThis.addEventListener("unload", removeTempOnExit);
   try {
     await Deno.writeTextFile(temp, JSON.stringify(content) + "\n", { mode: 0o644 });
     // The mode given at creation is cut by the umask; set it exactly.
@@ -101,6 +112,105 @@ export async function writeStatusFile(
       `Cannot write status file "${path}": ${error instanceof Error ? error.message : error}`,
       { path, cause: error },
     );
+  } finally {
+    globalThis.removeEventListener("unload", removeTempOnExit);
+  }
+}
+
+/** Options of {@linkcode StatusFile}. */
+export interface StatusFileOptions {
+  /** Source of the heartbeat time. */
+  clock: Pick<Clock, "now">;
+  /** Process id to record. @default Deno.pid */
+  pid?: number;
+  /** Writes one snapshot. @default writeStatusFile */
+  write?: (
+    path: string,
+    snapshot: ReadinessSnapshot,
+    options: WriteStatusFileOptions,
+  ) => Promise<void>;
+}
+
+interface StatusJob {
+  snapshot: ReadinessSnapshot;
+  readyUrl: string | undefined;
+  done: PromiseWithResolvers<void>;
+}
+
+/**
+ * The status file of the running process. Writes one snapshot at a time: a heartbeat that started
+ * before the stop can never land after the final state, and of the snapshots that queue up behind
+ * a slow write only the newest is written.
+ *
+ * @example
+ * ```ts
+ * const status = new StatusFile("/tmp/.secrets-sync-ready", { clock: SYSTEM_CLOCK });
+ * await status.write(readiness());
+ * await status.close({ ...readiness(), ready: false, reason: "stopped" });
+ * ```
+ */
+export class StatusFile {
+  readonly #path: string;
+  readonly #options: StatusFileOptions;
+  #inFlight = false;
+  #queued: StatusJob | undefined;
+  #closed = false;
+
+  constructor(path: string, options: StatusFileOptions) {
+    this.#path = path;
+    this.#options = options;
+  }
+
+  /**
+   * Writes `snapshot` (or, if a newer one arrives while it waits, that one).
+   *
+   * @throws {StatusFileError} when the write fails; the old file is left as it was.
+   */
+  write(snapshot: ReadinessSnapshot, options: { readyUrl?: string } = {}): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#submit(snapshot, options.readyUrl);
+  }
+
+  /**
+   * Writes the final state after the write in flight; later writes are ignored.
+   *
+   * @throws {StatusFileError} when the write fails.
+   */
+  close(snapshot: ReadinessSnapshot): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return this.#submit(snapshot, undefined);
+  }
+
+  #submit(snapshot: ReadinessSnapshot, readyUrl: string | undefined): Promise<void> {
+    if (this.#queued) {
+      this.#queued.snapshot = snapshot;
+      this.#queued.readyUrl = readyUrl;
+      return this.#queued.done.promise;
+    }
+    const job: StatusJob = { snapshot, readyUrl, done: Promise.withResolvers<void>() };
+    if (this.#inFlight) this.#queued = job;
+    else void this.#run(job);
+    return job.done.promise;
+  }
+
+  async #run(job: StatusJob): Promise<void> {
+    this.#inFlight = true;
+    const { clock, pid, write = writeStatusFile } = this.#options;
+    try {
+      await write(this.#path, job.snapshot, {
+        clock,
+        ...(pid !== undefined ? { pid } : {}),
+        ...(job.readyUrl !== undefined ? { readyUrl: job.readyUrl } : {}),
+      });
+      job.done.resolve();
+    } catch (error) {
+      job.done.reject(error);
+    }
+    this.#inFlight = false;
+    const next = this.#queued;
+    this.#queued = undefined;
+    if (next) void this.#run(next);
   }
 }
 

@@ -47,7 +47,6 @@ export {
   Sidecar,
   type SidecarOptions,
   type SidecarRuntime,
-  type StatusWriteOptions,
   withRestartSettings,
 } from "./sidecar.ts";
 export { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";

@@ -36,7 +36,8 @@ import {
   readyUrl,
   serveObservability,
   STATUS_HEARTBEAT_MS,
-  writeStatusFile,
+  StatusFile,
+  type StatusFileOptions,
 } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -77,12 +78,6 @@ export interface SidecarRuntime {
 /** What a reload did. */
 export type ReloadOutcome = "applied" | "unchanged" | "rejected";
 
-/** Options of {@linkcode writeStatusFile} the sidecar passes. */
-export interface StatusWriteOptions {
-  clock: Clock;
-  readyUrl?: string;
-}
-
 /** Options of {@linkcode Sidecar}. */
 export interface SidecarOptions {
   /** Builds the working parts of a plan. */
@@ -94,12 +89,8 @@ export interface SidecarOptions {
   version?: string;
   /** @default SYSTEM_CLOCK */
   clock?: Clock;
-  /** @default writeStatusFile */
-  writeStatus?: (
-    path: string,
-    readiness: ReadinessSnapshot,
-    options: StatusWriteOptions,
-  ) => Promise<void>;
+  /** Writes one status snapshot to a path. @default writeStatusFile */
+  writeStatus?: StatusFileOptions["write"];
   /** Starts the /health, /ready and /metrics server. @default serveObservability */
   serve?: typeof serveObservability;
   /** Watches the config file. @default watchConfig */
@@ -114,6 +105,8 @@ export class Sidecar {
   #runtime: SidecarRuntime;
   #scheduler: Scheduler;
   #controller = new AbortController();
+  /** One writer per path: a snapshot in flight never lands after a later one, nor after close. */
+  #status: StatusFile;
   #server: ObservabilityServer | undefined;
   #heartbeat: number | undefined;
   #lastTick = 0;
@@ -132,6 +125,12 @@ export class Sidecar {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#runtime = options.runtime(plan);
     this.#scheduler = this.#newScheduler(plan);
+    this.#status = this.#statusFile(plan.settings.statusFile);
+  }
+
+  #statusFile(path: string): StatusFile {
+    const write = this.#options.writeStatus;
+    return new StatusFile(path, { clock: this.#clock, ...(write ? { write } : {}) });
   }
 
   /** The plan in effect (restart-only settings as they were at start). */
@@ -252,14 +251,10 @@ export class Sidecar {
     this.#heartbeat = this.#clock.setTimeout(() => void this.#beat(), HEARTBEAT_MS);
   }
 
-  async #writeStatus(readiness: ReadinessSnapshot, path = this.#plan.settings.statusFile) {
+  async #writeStatus(readiness: ReadinessSnapshot): Promise<void> {
     this.#publishedReady = readiness.ready;
-    const write = this.#options.writeStatus ?? writeStatusFile;
     try {
-      await write(path, readiness, {
-        clock: this.#clock,
-        ...(this.#readyUrl ? { readyUrl: this.#readyUrl } : {}),
-      });
+      await this.#status.write(readiness, this.#readyUrl ? { readyUrl: this.#readyUrl } : {});
     } catch (err) {
       log.warn("Cannot write status file: {error}", { error: (err as Error).message });
     }
@@ -324,12 +319,12 @@ export class Sidecar {
     const engineChanged = JSON.stringify(engineOf(old)) !== JSON.stringify(engineOf(next));
     this.#plan = next;
     if (old.settings.statusFile !== next.settings.statusFile) {
-      const moved = {
-        ...this.readiness(),
-        ready: false,
-        reason: `status file moved to ${next.settings.statusFile}`,
-      };
-      await this.#writeStatus(moved, old.settings.statusFile);
+      const previous = this.#status;
+      this.#status = this.#statusFile(next.settings.statusFile);
+      const reason = `status file moved to ${next.settings.statusFile}`;
+      await previous.close({ ...this.readiness(), ready: false, reason }).catch((err) =>
+        log.warn("Cannot write status file: {error}", { error: (err as Error).message })
+      );
       await this.#writeStatus(this.readiness());
       log.info("Status file is now {statusFile}", { statusFile: next.settings.statusFile });
     }
@@ -383,8 +378,9 @@ export class Sidecar {
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     await this.#server?.shutdown();
     this.#runtime.close();
-    this.#readyUrl = undefined;
-    await this.#writeStatus({ ...this.readiness(), ready: false, reason: "stopped" });
+    // After any write still in flight (a heartbeat, a result), so "stopped" is what stays.
+    const readiness = { ...this.readiness(), ready: false, reason: "stopped" };
+    await this.#status.close(readiness).catch(() => {});
   }
 }
 

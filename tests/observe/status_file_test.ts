@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_as
 import {
   checkReadyHttp,
   readStatus,
+  StatusFile,
   StatusFileError,
   writeStatusFile,
 } from "../../src/observe/status_file.ts";
@@ -174,4 +175,66 @@ Deno.test("checkReadyHttp() says not ready when nothing listens", async () => {
   const check = await checkReadyHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 1000 });
   assertEquals(check.ready, false);
   assertStringIncludes(check.reason, `cannot reach http://127.0.0.1:${port}/readyz`);
+});
+
+Deno.test("writeStatusFile() leaves no temp file when the process exits during the write", async () => {
+  await using dir = await tmpDir();
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./_status_exit_child.ts", import.meta.url).pathname,
+      dir.join("st"),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(child.code, 130, new TextDecoder().decode(child.stderr));
+  assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name), []);
+});
+
+/** A write function that records its calls and finishes each only when the test says so. */
+function gatedWrites() {
+  const calls: Array<{ ready: boolean; reason?: string; finish: () => void }> = [];
+  const write = (_path: string, snapshot: ReadinessSnapshot) =>
+    new Promise<void>((resolve) => {
+      calls.push({
+        ready: snapshot.ready,
+        ...(snapshot.reason ? { reason: snapshot.reason } : {}),
+        finish: resolve,
+      });
+    });
+  return { calls, write };
+}
+
+Deno.test("StatusFile writes one snapshot at a time and only the newest of those that waited", async () => {
+  const { calls, write } = gatedWrites();
+  const status = new StatusFile("/unused", { clock: new FakeClock(), write });
+  const first = status.write({ ready: false, secrets: [], reason: "a" });
+  const second = status.write({ ready: false, secrets: [], reason: "b" });
+  const third = status.write({ ready: true, secrets: [] });
+  await Promise.resolve();
+  assertEquals(calls.map((c) => c.reason ?? "ready"), ["a"]);
+  calls[0]!.finish();
+  await first;
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(calls.map((c) => c.reason ?? "ready"), ["a", "ready"]);
+  calls[1]!.finish();
+  await Promise.all([second, third]);
+});
+
+Deno.test("StatusFile.close() waits for the write in flight, then writes the final state last", async () => {
+  const { calls, write } = gatedWrites();
+  const status = new StatusFile("/unused", { clock: new FakeClock(), write });
+  void status.write({ ready: true, secrets: [] }); // a heartbeat, still in flight
+  const closed = status.close({ ready: false, secrets: [], reason: "stopped" });
+  await Promise.resolve();
+  assertEquals(calls.length, 1);
+  calls[0]!.finish();
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(calls.map((c) => c.reason ?? "ready"), ["ready", "stopped"]);
+  calls[1]!.finish();
+  await closed;
+  await status.write({ ready: true, secrets: [] }); // after close: ignored
+  assertEquals(calls.length, 2);
 });

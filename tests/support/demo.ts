@@ -86,10 +86,12 @@ async function main(): Promise<number> {
     Deno.addSignalListener("SIGTERM", () => resolve());
   });
   await Promise.race([stop, sidecar.status]);
+  // On Ctrl-C in a terminal the sidecar got the same SIGINT already; it takes this SIGTERM, a few ms
+  // later, as the same request (not a second one that forces exit 130).
   sidecar.kill("SIGTERM");
   const status = await sidecar.status;
   console.log(`\nsecrets-sync stopped (exit ${status.code}); server stopped.`);
-  return 0;
+  return status.code;
 }
 
 Deno.exit(await main());
