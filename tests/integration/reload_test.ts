@@ -188,10 +188,13 @@ Deno.test("WATCH_CONFIG=true applies an edit without a signal (needs wiring)", a
   // As editors save: write a temp file, rename it over the config.
   await saveByRename(configPath, config(dir, [{ name: "b" }]));
   await sidecar.waitFor(() => fileIs(dir.join("out/a.txt"), undefined), "a to be removed");
+  // The reload logs its summary after it removed the files: wait for it rather than race it.
+  const reloads = () =>
+    sidecar.logs().filter((l) => String(l.message).startsWith("Config reloaded")).length;
+  await sidecar.waitFor(() => Promise.resolve(reloads() >= 2), "the second reload's log line");
   sidecar.kill("SIGTERM");
   assertEquals((await sidecar.status).code, 0);
-  const reloads = sidecar.logs().filter((l) => String(l.message).startsWith("Config reloaded"));
-  assertEquals(reloads.length, 2, "one reload per change (debounced)");
+  assertEquals(reloads(), 2, "one reload per change (debounced)");
 });
 
 Deno.test("WATCH_CONFIG=true follows a ConfigMap ..data symlink swap (needs wiring)", async () => {
