@@ -1,11 +1,20 @@
 /**
- * Permission checks around the start of `run`/`once`: {@linkcode preflight} finds what the running
- * process lacks for its config (before anything contacts Vault), {@linkcode revokeUnneeded} gives
- * back what the config does not use.
+ * Checks around the start of `run`/`once` (and `validate`, and every reload), before anything
+ * contacts Vault: {@linkcode preflight} finds what the running process lacks for its config,
+ * {@linkcode checkPlanFiles} reads and parses the files the config names, and
+ * {@linkcode revokeUnneeded} gives back what the config does not use.
  *
  * @module
  */
-import { type PermissionNeed, type Plan, requiredPermissions } from "../config/mod.ts";
+import {
+  type ConfigIssue,
+  type PermissionNeed,
+  type Plan,
+  requiredPermissions,
+  type TlsFileField,
+  type ValueSource,
+} from "../config/mod.ts";
+import { checkTlsFiles, type TlsFiles } from "../vault/mod.ts";
 
 /** Asks about one permission without prompting. */
 export type PermissionQuery = (desc: Deno.PermissionDescriptor) => Promise<Deno.PermissionStatus>;
@@ -148,4 +157,43 @@ export async function revokeUnneeded(
     }
   }
   return revoked;
+}
+
+/** Options of {@linkcode checkPlanFiles}. */
+export interface CheckPlanFilesOptions {
+  /** File access for TLS files (tests). @default Deno's */
+  tlsFiles?: TlsFiles;
+}
+
+const TLS_KEYS: Record<TlsFileField, string> = {
+  caCert: "secretStore.tlsCACert",
+  caPath: "secretStore.tlsCAPath",
+  clientCert: "secretStore.tlsClientCert",
+  clientKey: "secretStore.tlsClientKey",
+};
+
+/**
+ * Reads and parses what the config names that must work before the first sync — every CA
+ * certificate, the client certificate and key — and returns each problem as a config issue at the
+ * key (or environment variable) that set it:
+ * `/etc/ss.yaml:4:14: secretStore.tlsCACert: Cannot load CA certificate "/ca.pem": no such file`.
+ * Contacts nobody. Files the process may not read are left to {@linkcode preflight}.
+ *
+ * Needs `--allow-read` for those files.
+ */
+export function checkPlanFiles(
+  plan: Plan,
+  options: CheckPlanFilesOptions = {},
+): Promise<ConfigIssue[]> {
+  const issues: ConfigIssue[] = [];
+  const tlsOptions = options.tlsFiles ? { files: options.tlsFiles } : {};
+  for (const problem of checkTlsFiles(plan.store.tls, tlsOptions)) {
+    const source = plan.sources?.tls[problem.field] ?? unplaced(TLS_KEYS[problem.field]);
+    issues.push({ file: plan.file, ...source, message: problem.message });
+  }
+  return Promise.resolve(issues);
+}
+
+function unplaced(key: string): ValueSource {
+  return { key, line: 0, column: 0 };
 }

@@ -7,7 +7,7 @@
 import { ConfigError, loadConfig } from "../config/mod.ts";
 import type { Plan } from "../config/mod.ts";
 import { Redactor, setupLogging } from "../observe/mod.ts";
-import { preflight } from "./_preflight.ts";
+import { checkPlanFiles, preflight } from "./_preflight.ts";
 
 /** Options of {@linkcode startUp}. */
 export interface StartUpOptions {
@@ -39,6 +39,11 @@ export async function startUp(
   const gaps = await preflight(plan, { configPath: plan.file, command });
   if (gaps.length > 0) {
     for (const gap of gaps) error(gap);
+    return 2;
+  }
+  const issues = await checkPlanFiles(plan);
+  if (issues.length > 0) {
+    error(describeStartError(new ConfigError(issues)));
     return 2;
   }
   const redactor = new Redactor();

@@ -10,7 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import type { SecretPlan } from "../config/mod.ts";
 import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { Runtime, type SyncResult } from "../sync/mod.ts";
-import { startUp } from "./_start_up.ts";
+import { describeStartError, startUp } from "./_start_up.ts";
 
 const log = getLogger(["secrets-sync", "once"]);
 
@@ -55,7 +55,13 @@ export async function onceCommand(options: OnceCommandOptions): Promise<number> 
   const deadline = AbortSignal.any([signal, controller.signal]);
   const timer = clock.setTimeout(() => controller.abort(new Error("once: timeout")), timeoutMs);
   try {
-    runtime.startClients(deadline);
+    try {
+      runtime.startClients(deadline);
+    } catch (err) {
+      // The checks before start read the same files: one changed in between.
+      error(describeStartError(err));
+      return 2;
+    }
     const results = await mapLimited(
       plan.secrets,
       plan.settings.concurrency,

@@ -5,12 +5,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { loadConfig, type Plan, renamedEnvVariables } from "../config/mod.ts";
+import { ConfigError, loadConfig, type Plan, renamedEnvVariables } from "../config/mod.ts";
 import { createMetrics } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { Runtime, Sidecar } from "../sync/mod.ts";
-import { preflight, revokeUnneeded } from "./_preflight.ts";
-import { startUp } from "./_start_up.ts";
+import { checkPlanFiles, preflight, revokeUnneeded } from "./_preflight.ts";
+import { describeStartError, startUp } from "./_start_up.ts";
 import { VERSION } from "./version.ts";
 
 const log = getLogger(["secrets-sync", "run"]);
@@ -54,6 +54,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       const next = await loadConfig(configPath, { env });
       const gaps = await preflight(next, { configPath: next.file, command: "run" });
       if (gaps.length > 0) throw new Error(gaps.join("; "));
+      const issues = await checkPlanFiles(next);
+      if (issues.length > 0) throw new ConfigError(issues);
       return next;
     },
     metrics,
@@ -75,7 +77,14 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   }
   const unsubscribe = options.onReloadRequest?.(() => void sidecar.reload());
   try {
-    await sidecar.start(signal);
+    try {
+      await sidecar.start(signal);
+    } catch (err) {
+      // The checks before start read the same files: one changed in between.
+      sidecar.abandon();
+      error(describeStartError(err));
+      return 2;
+    }
     const revoked = await revokeUnneeded(plan, { watch: plan.settings.watch });
     if (revoked.length > 0) {
       log.info("Gave back permissions the config does not need: {revoked}", { revoked });

@@ -1,8 +1,8 @@
 /**
  * `validate`: checks a config without running it and reports every problem at once, each as
  * `file:line:column: key: message` — schema, `${VAR}`s, durations, modes, duplicate outputs,
- * template syntax (at its place in the file) and whether this process's Deno permissions cover the
- * config. `--online` also logs in and reads and renders each secret once, writing nothing.
+ * template syntax (at its place in the file), every CA certificate, client certificate and key
+ * (read and parsed), and whether this process's Deno permissions cover the config. `--online` also logs in and reads and renders each secret once, writing nothing.
  *
  * @module
  */
@@ -22,7 +22,7 @@ import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
 import { VaultClient } from "../vault/mod.ts";
-import { type PermissionQuery, preflight } from "./_preflight.ts";
+import { checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
 import { isUnreadableConfig, reportLoadError } from "./permissions.ts";
 
 /** Options of {@linkcode validateCommand}. */
@@ -82,7 +82,10 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
 
   const templates = plan ? templatesOfPlan(plan) : templatesOfText(text);
   issues.push(...templateIssues(file, templates));
-  issues.sort((a, b) => a.line - b.line || a.column - b.column);
+  if (plan) issues.push(...await checkPlanFiles(plan));
+  // By position; issues without one (environment variables) last.
+  const rank = (issue: ConfigIssue) => issue.line === 0 ? Number.MAX_SAFE_INTEGER : issue.line;
+  issues.sort((a, b) => rank(a) - rank(b) || a.column - b.column);
   const gaps = plan ? await preflight(plan, { configPath: file, ...queryOption(options) }) : [];
 
   if (issues.length > 0 || gaps.length > 0) {

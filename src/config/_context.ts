@@ -6,7 +6,8 @@
 
 import type { EnvLookup } from "./env_expand.ts";
 import type { IssueList } from "./_issues.ts";
-import type { KeyPath, SourceLocator } from "./source_locator.ts";
+import { formatKeyPath, type KeyPath, type SourceLocator } from "./source_locator.ts";
+import type { PlanSources, ValueSource } from "./plan.ts";
 import type { z } from "zod";
 import { resolvePath } from "./_paths.ts";
 
@@ -19,6 +20,18 @@ export interface PlanContext {
   env: EnvLookup;
   issues: IssueList;
   locator: SourceLocator;
+  /** Collects where checked values were set (see `Plan.sources`). */
+  sources?: PlanSources;
+}
+
+/** Where the value at `path` is in the file, as a {@linkcode ValueSource}. */
+export function sourceAt(ctx: PlanContext, path: KeyPath): ValueSource {
+  return { key: formatKeyPath(path), ...ctx.locator.position(path, "value") };
+}
+
+/** A value that came from the environment variable `name`. */
+export function envSource(name: string): ValueSource {
+  return { key: `env.${name}`, line: 0, column: 0 };
 }
 
 /** Reads a non-empty environment variable (empty counts as unset, as in the seed). */

@@ -5,9 +5,16 @@
  * @module
  */
 
-import type { FilePlan, HookPlan, KvVersion, SecretPlan, TemplatePlan } from "./plan.ts";
+import type {
+  FilePlan,
+  HookPlan,
+  KvVersion,
+  SecretPlan,
+  TemplatePlan,
+  ValueSource,
+} from "./plan.ts";
 import type { FileInput, HookInput, SecretInput } from "./seed_schema.ts";
-import { configPath, type PlanContext } from "./_context.ts";
+import { configPath, type PlanContext, sourceAt } from "./_context.ts";
 import { parseFileMode } from "./file_mode.ts";
 import { formatDuration } from "./duration.ts";
 import { hasParentSegment } from "./_paths.ts";
@@ -247,6 +254,14 @@ function resolveFiles(
     };
     if (input.owner !== undefined) plan.owner = input.owner;
     if (input.group !== undefined) plan.group = input.group;
+    if (ctx.sources !== undefined) {
+      const sources: Partial<Record<"path" | "owner" | "group", ValueSource>> = {
+        path: sourceAt(ctx, [...at, "path"]),
+      };
+      if (input.owner !== undefined) sources.owner = sourceAt(ctx, [...at, "owner"]);
+      if (input.group !== undefined) sources.group = sourceAt(ctx, [...at, "group"]);
+      ctx.sources.files[filePath] = sources;
+    }
     return [plan];
   });
   if (files.length === inputs.length) {

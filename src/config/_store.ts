@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { AuthPlan, KvVersion, StorePlan } from "./plan.ts";
+import type { AuthPlan, KvVersion, StorePlan, TlsFileField } from "./plan.ts";
 import type { CredentialSetInput, SecretStoreInput } from "./seed_schema.ts";
-import { configPath, envValue, type PlanContext } from "./_context.ts";
+import { configPath, envSource, envValue, type PlanContext, sourceAt } from "./_context.ts";
 import type { KeyPath } from "./source_locator.ts";
 
 /** Defaults of the store section. */
@@ -41,9 +41,20 @@ export function resolveStore(
   const namespace = namespaceEnv ?? (store.namespace === "" ? undefined : store.namespace);
   if (namespace !== undefined) checkNamespace(ctx, namespace, [...path, "namespace"]);
 
-  const tlsPath = (field: keyof SecretStoreInput, envName: string): string | undefined => {
-    const value = envValue(ctx, envName) ?? (store[field] as string | undefined);
-    return value === undefined ? undefined : configPath(ctx, value);
+  const tlsPath = (
+    field: keyof SecretStoreInput & `tls${string}`,
+    envName: string,
+    planField: TlsFileField,
+  ): string | undefined => {
+    const fromEnv = envValue(ctx, envName);
+    const value = fromEnv ?? (store[field] as string | undefined);
+    if (value === undefined) return undefined;
+    if (ctx.sources !== undefined) {
+      ctx.sources.tls[planField] = fromEnv !== undefined
+        ? envSource(envName)
+        : sourceAt(ctx, [...path, field]);
+    }
+    return configPath(ctx, value);
   };
   const skipEnv = envValue(ctx, "VAULT_SKIP_VERIFY");
   let skipVerify = store.tlsSkipVerify ?? false;
@@ -54,10 +65,10 @@ export function resolveStore(
     } else skipVerify = parsed;
   }
   const tls: StorePlan["tls"] = { skipVerify };
-  const caCert = tlsPath("tlsCACert", "VAULT_CACERT");
-  const caPath = tlsPath("tlsCAPath", "VAULT_CAPATH");
-  const clientCert = tlsPath("tlsClientCert", "VAULT_CLIENT_CERT");
-  const clientKey = tlsPath("tlsClientKey", "VAULT_CLIENT_KEY");
+  const caCert = tlsPath("tlsCACert", "VAULT_CACERT", "caCert");
+  const caPath = tlsPath("tlsCAPath", "VAULT_CAPATH", "caPath");
+  const clientCert = tlsPath("tlsClientCert", "VAULT_CLIENT_CERT", "clientCert");
+  const clientKey = tlsPath("tlsClientKey", "VAULT_CLIENT_KEY", "clientKey");
   const serverName = envValue(ctx, "VAULT_TLS_SERVER_NAME") ?? store.tlsServerName;
   if (caCert !== undefined) tls.caCert = caCert;
   if (caPath !== undefined) tls.caPath = caPath;

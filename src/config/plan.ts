@@ -11,6 +11,9 @@
 /** How a KV mount is versioned; `"auto"` asks the server (sys/internal/ui/mounts). */
 export type KvVersion = 1 | 2 | "auto";
 
+/** The TLS settings that name files (read and parsed by the start-up checks). */
+export type TlsFileField = "caCert" | "caPath" | "clientCert" | "clientKey";
+
 /** TLS settings for the connection to Vault/OpenBao (paths are absolute). */
 export interface TlsPlan {
   caCert?: string;
@@ -153,4 +156,30 @@ export interface Plan {
   settings: SettingsPlan;
   /** Environment variables the config referenced (for permissions). */
   envUsed: string[];
+  /**
+   * Where the values that are checked against this machine after planning were set (TLS files,
+   * output paths, owners), so those checks report them like any config error. Absent in plans
+   * built in code.
+   */
+  sources?: PlanSources;
+}
+
+/**
+ * Where a value was set: a config key with its position, or an environment variable
+ * (`key: "env.VAULT_CACERT"`, line and column 0).
+ */
+export interface ValueSource {
+  /** `secretStore.tlsCACert`, `secrets[0].files[1].owner` or `env.VAULT_CACERT`. */
+  key: string;
+  /** 1-based; 0 when the value has no place in the file. */
+  line: number;
+  column: number;
+}
+
+/** Where the start-up checks' values came from (see {@linkcode Plan.sources}). */
+export interface PlanSources {
+  /** TLS file settings, by field. */
+  tls: Partial<Record<TlsFileField, ValueSource>>;
+  /** Output files by absolute path: where the entry's path, owner and group were written. */
+  files: Record<string, Partial<Record<"path" | "owner" | "group", ValueSource>>>;
 }

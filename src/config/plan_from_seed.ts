@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Plan, SecretPlan } from "./plan.ts";
+import type { Plan, PlanSources, SecretPlan } from "./plan.ts";
 import { secretSchema, secretStoreSchema, seedTopSchema, settingsSchema } from "./seed_schema.ts";
 import { IssueList } from "./_issues.ts";
 import { configPath, type PlanContext, validate } from "./_context.ts";
@@ -73,9 +73,11 @@ export function checkFile(file: string): string {
 /** Plans into `ctx.issues`; returns the Plan when no issue was found. @internal */
 export function collectSeedPlan(
   data: unknown,
-  ctx: PlanContext,
+  planContext: PlanContext,
   envUsed: readonly string[],
 ): Plan | undefined {
+  const sources: PlanSources = { tls: {}, files: {} };
+  const ctx: PlanContext = { ...planContext, sources };
   const before = ctx.issues.size;
   if (data === undefined || data === null) {
     ctx.issues.add([], "The config is empty: expected secretStore and secrets");
@@ -123,6 +125,7 @@ export function collectSeedPlan(
     secrets,
     settings,
     envUsed: [...new Set(envUsed)].sort(),
+    sources,
   };
 }
 

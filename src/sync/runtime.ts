@@ -100,6 +100,14 @@ export class Runtime implements SidecarRuntime {
     return client;
   }
 
+  /**
+   * Creates the clients of every credential set the secrets use (each reads its TLS files), without
+   * starting them; throws when one cannot be built.
+   */
+  prepare(): void {
+    for (const name of credentialsInUse(this.#plan.secrets)) this.client(name);
+  }
+
   /** Creates and starts the clients of every credential set the secrets use. */
   startClients(signal: AbortSignal): VaultClient[] {
     const started = credentialsInUse(this.#plan.secrets).map((name) => this.client(name));

@@ -60,6 +60,8 @@ export const RESTART_SETTINGS = ["logLevel", "logFormat", "metrics", "watch"] as
 export interface SidecarRuntime {
   /** Parses the secret's templates; throws a TemplateError when one does not parse. */
   compile(secret: SecretPlan): void;
+  /** Builds the clients of the credential sets the plan uses (reads TLS files); throws if one fails. */
+  prepare(): void;
   /** Starts logging in (and renewing) for the credential sets the plan uses. */
   startClients(signal: AbortSignal): void;
   /** One read → render → write → hooks pass for a secret. */
@@ -272,15 +274,24 @@ export class Sidecar {
       return this.#reloading;
     }
     this.#reloading = (async () => {
-      let outcome = await this.#reload(plan);
+      let outcome = await this.#safeReload(plan);
       while (this.#queued && !this.#controller.signal.aborted) {
         const next = this.#queued;
         this.#queued = undefined;
-        outcome = await this.#reload(next.plan);
+        outcome = await this.#safeReload(next.plan);
       }
       return outcome;
     })().finally(() => this.#reloading = undefined);
     return this.#reloading;
+  }
+
+  /** Never an unhandled rejection: whatever fails, the running config stays. */
+  async #safeReload(plan: Plan | undefined): Promise<ReloadOutcome> {
+    try {
+      return await this.#reload(plan);
+    } catch (err) {
+      return this.#reject(err instanceof Error ? err.message : String(err));
+    }
   }
 
   #reject(reason: string): ReloadOutcome {
@@ -317,6 +328,18 @@ export class Sidecar {
       return "unchanged";
     }
     const engineChanged = JSON.stringify(engineOf(old)) !== JSON.stringify(engineOf(next));
+    // Clients read their TLS files when built: build them before anything changes, so a file that
+    // broke since the checks still leaves the running config alone.
+    let fresh: SidecarRuntime | undefined;
+    if (engineChanged) {
+      fresh = this.#options.runtime(next);
+      try {
+        fresh.prepare();
+      } catch (err) {
+        fresh.close();
+        return this.#reject(err instanceof Error ? err.message : String(err));
+      }
+    }
     this.#plan = next;
     if (old.settings.statusFile !== next.settings.statusFile) {
       const previous = this.#status;
@@ -328,11 +351,11 @@ export class Sidecar {
       await this.#writeStatus(this.readiness());
       log.info("Status file is now {statusFile}", { statusFile: next.settings.statusFile });
     }
-    if (engineChanged) {
+    if (fresh) {
       // New clients, breakers and scheduler; syncs in flight finish on the old ones.
       const previous = this.#runtime;
       const previousScheduler = this.#scheduler;
-      this.#runtime = this.#options.runtime(next);
+      this.#runtime = fresh;
       this.#runtime.startClients(this.#controller.signal);
       await previousScheduler.stop();
       previous.close();
@@ -364,6 +387,13 @@ export class Sidecar {
     metrics.setSecretsConfigured(next.secrets.length);
     metrics.recordConfigReload("success");
     return "applied";
+  }
+
+  /** Gives up a start that failed part-way: stops what started, writes nothing. */
+  abandon(): void {
+    this.#controller.abort();
+    if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
+    this.#runtime.close();
   }
 
   /** Stops syncing (in-flight syncs get {@linkcode SHUTDOWN_GRACE_MS}), the server and the clients. */

@@ -48,4 +48,10 @@ export {
   type VaultClientOptions,
 } from "./vault_client.ts";
 export type { CredentialFs } from "./_credential_file.ts";
-export type { TlsFiles } from "./_tls.ts";
+export {
+  checkTlsFiles,
+  type CheckTlsFilesOptions,
+  TlsFileError,
+  type TlsFileProblem,
+  type TlsFiles,
+} from "./_tls.ts";

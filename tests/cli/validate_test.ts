@@ -152,3 +152,18 @@ Deno.test("validate never prints a token or other credential from the config", a
   });
   assertNotIncludes([...result.out, ...result.err].join("\n"), token);
 });
+
+Deno.test("validate reads every TLS file and reports a missing one at its key, or at the variable", async () => {
+  const withCa = VALID.replace("  token: s.test\n", "  token: s.test\n  tlsCACert: missing.pem\n");
+  const result = await validate(withCa);
+  assertEquals(result.code, 1);
+  assertEquals(result.err, [
+    'config.yaml:4:14: secretStore.tlsCACert: Cannot load CA certificate "DIR/missing.pem": no such file',
+    "Invalid configuration: 1 problem found",
+  ]);
+  const fromEnv = await validate(VALID, { env: { VAULT_CACERT: "/nonexistent/ca.pem" } });
+  assertEquals(fromEnv.err, [
+    'config.yaml: env.VAULT_CACERT: Cannot load CA certificate "/nonexistent/ca.pem": no such file',
+    "Invalid configuration: 1 problem found",
+  ]);
+});

@@ -58,6 +58,12 @@ Deno.test("parseConfig() fills every default of a minimal config", () => {
       },
     },
     envUsed: [],
+    sources: {
+      tls: {},
+      files: {
+        "/secrets/db.env": { path: { key: "secrets[0].files[0].path", line: 11, column: 15 } },
+      },
+    },
   });
   equal(SETTINGS_DEFAULTS.statusFile, "/tmp/.secrets-sync-ready");
 });
@@ -518,4 +524,38 @@ Deno.test("formatKeyPath() quotes keys that are not plain names", () => {
     'secrets[0].template.data["db.env"]',
   );
   equal(formatKeyPath([]), "");
+});
+
+Deno.test("parseConfig() records where TLS files, output paths and owners were set", () => {
+  const plan = parse(
+    `${STORE}  tlsCACert: ca.pem
+  tlsClientCert: client.pem
+  tlsClientKey: client.key
+secrets:
+  - name: db
+    key: app/db
+    template:
+      data:
+        db.env: "X={{ .x }}"
+    files:
+      - path: /secrets/db.env
+        owner: app
+        group: "0"
+`,
+    { VAULT_CLIENT_KEY: "/run/key.pem" },
+  );
+  deepEqual(plan.sources, {
+    tls: {
+      caCert: { key: "secretStore.tlsCACert", line: 4, column: 14 },
+      clientCert: { key: "secretStore.tlsClientCert", line: 5, column: 18 },
+      clientKey: { key: "env.VAULT_CLIENT_KEY", line: 0, column: 0 },
+    },
+    files: {
+      "/secrets/db.env": {
+        path: { key: "secrets[0].files[0].path", line: 14, column: 15 },
+        owner: { key: "secrets[0].files[0].owner", line: 15, column: 16 },
+        group: { key: "secrets[0].files[0].group", line: 16, column: 16 },
+      },
+    },
+  });
 });

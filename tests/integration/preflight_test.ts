@@ -6,11 +6,14 @@
  */
 import { permissionsCommand } from "../../src/cli/permissions.ts";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../support/assert.ts";
+import { makeTestPki, makeV1Cert, requireOpenssl } from "../support/pki.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { type TmpDir, tmpDir } from "../support/tmp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+
+const openssl = await requireOpenssl(import.meta.url);
 
 function config(dir: TmpDir, extra = ""): string {
   return `secretStore:
@@ -301,4 +304,60 @@ Deno.test("the flags from permissions cover watching the config directory", asyn
   assertNotIncludes(sidecar.stdout(), "Cannot watch");
   sidecar.kill("SIGTERM");
   assertEquals((await sidecar.status).code, 0);
+});
+
+Deno.test({
+  name: "run and once refuse a missing CA file, a garbage PEM and an X.509 v1 client certificate " +
+    "like a config error: exit 2, no stack trace, Vault not contacted",
+  ignore: !openssl,
+}, async () => {
+  await using vault = fakeVault();
+  await using dir = await tmpDir();
+  await makeTestPki(dir.path);
+  const v1 = await makeV1Cert(dir.path, "v1");
+  const garbage = dir.join("garbage.pem");
+  await Deno.writeTextFile(
+    garbage,
+    "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+  );
+  const configPath = await setUp(dir, config(dir));
+  const cases: Array<{ tls: string; expected: string }> = [
+    {
+      tls: `  tlsCACert: ${dir.join("missing.pem")}\n`,
+      expected: `${configPath}:5:14: secretStore.tlsCACert: Cannot load CA certificate "${
+        dir.join("missing.pem")
+      }": no such file`,
+    },
+    {
+      tls: `  tlsCACert: ${garbage}\n`,
+      expected:
+        `${configPath}:5:14: secretStore.tlsCACert: Cannot load CA certificate "${garbage}": not a valid PEM certificate`,
+    },
+    {
+      tls: `  tlsClientCert: ${v1.cert}\n  tlsClientKey: ${v1.key}\n`,
+      expected:
+        `${configPath}:5:18: secretStore.tlsClientCert: Cannot load client certificate "${v1.cert}": it is an X.509 v1 certificate; TLS client certificates must be X.509 v3`,
+    },
+  ];
+  for (const { tls, expected } of cases) {
+    await Deno.writeTextFile(
+      configPath,
+      config(dir).replace('  token: "${VAULT_TOKEN}"\n', `  token: "\${VAULT_TOKEN}"\n${tls}`),
+    );
+    for (const command of ["run", "once"]) {
+      await using sidecar = startSidecar({
+        args: [command, "-c", configPath],
+        env: { VAULT_ADDR: vault.address, VAULT_TOKEN: "s.unused-token" },
+      });
+      assertEquals(await exitCode(sidecar), 2, `${command}: ${sidecar.stderr()}`);
+      const stderr = sidecar.stderr();
+      assertEquals(stderr.split("\n").filter((l) => l !== ""), [
+        "Invalid configuration:",
+        expected,
+      ], command);
+      assertNotIncludes(stderr, "    at ");
+      assertNotIncludes(stderr + sidecar.stdout(), "s.unused-token");
+    }
+  }
+  assertEquals(vault.connections(), 0, "Vault was not contacted");
 });

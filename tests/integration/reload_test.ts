@@ -134,6 +134,49 @@ Deno.test("SIGHUP with broken YAML keeps the running config and logs file:line:c
   assertNotIncludes(sidecar.stdout() + sidecar.stderr(), bao.rootToken);
 });
 
+Deno.test("SIGHUP to a config whose CA file is missing or garbage is rejected; the old config keeps syncing", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  await Deno.mkdir(dir.join("out"));
+  await seed(bao, ["a"]);
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(configPath, config(dir, [{ name: "a" }]));
+  await using sidecar = start(bao, dir, configPath);
+  const a = dir.join("out/a.txt");
+  await sidecar.waitFor(() => fileIs(a, "a=a-1"), "the first sync");
+
+  const garbage = dir.join("garbage.pem");
+  await Deno.writeTextFile(
+    garbage,
+    "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+  );
+  for (const [n, caFile] of [[1, dir.join("missing.pem")], [2, garbage]] as const) {
+    const withCa = config(dir, [{ name: "a" }]).replace(
+      "  authMethod: token\n",
+      `  authMethod: token\n  tlsCACert: ${caFile}\n`,
+    );
+    await Deno.writeTextFile(configPath, withCa);
+    sidecar.kill("SIGHUP");
+    await sidecar.waitFor(
+      () =>
+        sidecar.logs().filter((l) => String(l.message).includes("reload rejected")).length === n,
+      `the rejection of ${caFile}`,
+    );
+    const rejected = sidecar.logs().filter((l) => String(l.message).includes("reload rejected"))[
+      n - 1
+    ]!;
+    assertMatch(
+      JSON.stringify(rejected),
+      new RegExp(`${configPath}:4:14: secretStore\\.tlsCACert: Cannot load CA certificate`),
+    );
+    await bao.writeKv2("secret", "app/a", { value: `a-${n + 1}` });
+    await sidecar.waitFor(() => fileIs(a, `a=a-${n + 1}`), "the old config to keep syncing");
+  }
+  sidecar.kill("SIGTERM");
+  assertEquals((await sidecar.status).code, 0, sidecar.stderr());
+  assertNotIncludes(sidecar.stdout() + sidecar.stderr(), bao.rootToken);
+});
+
 Deno.test("SIGHUP follows a ConfigMap-style ..data symlink swap", async () => {
   await using bao = await startOpenBao();
   await using dir = await tmpDir();

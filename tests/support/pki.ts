@@ -115,3 +115,44 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     clientKey: at("client.key"),
   };
 }
+
+/**
+ * Writes `<name>.pem` and `<name>.key` into `dir`: an X.509 **v1** certificate (no extensions)
+ * signed by the `ca.pem`/`ca.key` of {@linkcode makeTestPki}, the kind rustls refuses. Needs
+ * openssl.
+ */
+export async function makeV1Cert(
+  dir: string,
+  name: string,
+): Promise<{ cert: string; key: string }> {
+  await openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  );
+  await openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "1",
+  );
+  return { cert: `${dir}/${name}.pem`, key: `${dir}/${name}.key` };
+}

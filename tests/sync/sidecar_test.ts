@@ -27,6 +27,9 @@ class MemoryRuntime implements SidecarRuntime {
   compile(secret: SecretPlan): void {
     if (this.broken.has(secret.name)) throw new Error(`template of ${secret.name} does not parse`);
   }
+  prepare(): void {
+    if (this.plan.store.tls.caCert === "/broken.pem") throw new Error("Cannot load CA certificate");
+  }
   startClients(): void {
     this.clientsStarted++;
   }
@@ -253,5 +256,24 @@ Deno.test("Sidecar.reload() keeps restart-only settings as they started and repo
   assertEquals(await r.sidecar.reload(), "unchanged");
   assertEquals(r.sidecar.plan.settings.logLevel, "info");
   assertEquals(r.sidecar.plan.settings.metrics, plan.settings.metrics);
+  await r.sidecar.stop();
+});
+
+Deno.test("Sidecar.reload() keeps the running engine when the new one's clients cannot be built", async () => {
+  const secrets = [secretPlan({ name: "a" })];
+  const plan = testPlan(secrets);
+  const r = rig(plan);
+  await r.sidecar.start(r.controller.signal);
+  await r.clock.tick(0);
+  r.next.plan = testPlan(secrets, {}, {
+    store: { ...plan.store, tls: { skipVerify: false, caCert: "/broken.pem" } },
+  });
+  assertEquals(await r.sidecar.reload(), "rejected");
+  assertEquals(r.sidecar.plan, plan);
+  assertEquals(r.runtimes.length, 2, "a new runtime was tried");
+  assert(r.runtimes[1]!.closed, "and closed");
+  assert(!r.runtimes[0]!.closed, "the running one goes on");
+  await r.clock.tick(10_000);
+  assert(r.runtimes[0]!.syncs.length >= 2, "and keeps syncing");
   await r.sidecar.stop();
 });

@@ -1,5 +1,8 @@
 import { assertEquals, assertThrows } from "../support/assert.ts";
+import { makeTestPki, makeV1Cert, requireOpenssl } from "../support/pki.ts";
+import { tmpDir } from "../support/tmp_dir.ts";
 import {
+  checkTlsFiles,
   createEndpoints,
   loadCaCerts,
   originOf,
@@ -8,6 +11,10 @@ import {
 } from "../../src/vault/_tls.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+
+const openssl = await requireOpenssl(import.meta.url);
 
 function files(map: Record<string, string>): TlsFiles {
   return {
@@ -39,7 +46,7 @@ Deno.test("loadCaCerts() refuses a CA file without a certificate", () => {
   const err = assertThrows(() =>
     loadCaCerts({ skipVerify: false, caCert: "/x" }, files({ "/x": "junk" }))
   );
-  assertEquals(err.message, 'Cannot load CA certificate "/x": no PEM certificate in file');
+  assertEquals(err.message, 'Cannot load CA certificate "/x": no PEM certificate in the file');
 });
 
 Deno.test("createEndpoints() builds one client with CA certificates and the mTLS pair", () => {
@@ -50,7 +57,7 @@ Deno.test("createEndpoints() builds one client with CA certificates and the mTLS
       tls: { skipVerify: false, caCert: "/ca.pem", clientCert: "/c.pem", clientKey: "/c.key" },
     },
     {
-      files: files({ "/ca.pem": PEM, "/c.pem": "CERT", "/c.key": "KEY" }),
+      files: files({ "/ca.pem": PEM, "/c.pem": PEM, "/c.key": KEY }),
       createHttpClient: (o) => {
         seen.push(o as Record<string, unknown>);
         return {} as Deno.HttpClient;
@@ -58,7 +65,7 @@ Deno.test("createEndpoints() builds one client with CA certificates and the mTLS
     },
   );
   assertEquals(endpoints.map((e) => e.origin), ["https://a.test:8200", "https://b.test:8200"]);
-  assertEquals(seen, [{ caCerts: [PEM], cert: "CERT", key: "KEY" }]);
+  assertEquals(seen, [{ caCerts: [PEM], cert: PEM, key: KEY }]);
   assertEquals(endpoints[0]!.client, endpoints[1]!.client);
 });
 
@@ -81,4 +88,78 @@ Deno.test("tlsWarnings() names what Deno cannot do per client", () => {
   assertEquals(tlsWarnings({ skipVerify: false }), []);
   const warnings = tlsWarnings({ skipVerify: true, serverName: "vault.internal" });
   assertEquals(warnings.length, 2);
+});
+
+Deno.test("checkTlsFiles() names a CA file that does not exist", () => {
+  assertEquals(checkTlsFiles({ skipVerify: false, caCert: "/missing.pem" }, { files: files({}) }), [
+    { field: "caCert", message: 'Cannot load CA certificate "/missing.pem": no such file' },
+  ]);
+});
+
+Deno.test("checkTlsFiles() refuses a CA file or directory without a certificate", () => {
+  const fs = files({ "/x": "junk", "/cadir/README": "hello" });
+  assertEquals(
+    checkTlsFiles({ skipVerify: false, caCert: "/x", caPath: "/cadir" }, { files: fs }),
+    [
+      {
+        field: "caCert",
+        message: 'Cannot load CA certificate "/x": no PEM certificate in the file',
+      },
+      { field: "caPath", message: 'Cannot load CA directory "/cadir": no PEM certificate in it' },
+    ],
+  );
+});
+
+Deno.test("checkTlsFiles() skips a file this process may not read: the permission check names it", () => {
+  const denied: TlsFiles = {
+    readTextFile: () => {
+      throw new Deno.errors.NotCapable('Requires read access to "/ca.pem"');
+    },
+    listFiles: () => [],
+  };
+  assertEquals(checkTlsFiles({ skipVerify: false, caCert: "/ca.pem" }, { files: denied }), []);
+});
+
+Deno.test({
+  name: "checkTlsFiles() parses every file as the client will: garbage PEM, X.509 v1, wrong key",
+  ignore: !openssl,
+}, async () => {
+  await using dir = await tmpDir();
+  const pki = await makeTestPki(dir.path);
+  const v1 = await makeV1Cert(dir.path, "v1");
+  const garbage = dir.join("garbage.pem");
+  await Deno.writeTextFile(garbage, `${PEM.replace("MIIB", "not base64 at all!")}`);
+  const check = (tls: Parameters<typeof checkTlsFiles>[0]) =>
+    checkTlsFiles(tls).map((p) => `${p.field}: ${p.message.replaceAll(dir.path, "DIR")}`);
+
+  assertEquals(check({ skipVerify: false, caCert: pki.ca }), []);
+  assertEquals(
+    check({
+      skipVerify: false,
+      caCert: pki.ca,
+      clientCert: pki.clientCert,
+      clientKey: pki.clientKey,
+    }),
+    [],
+  );
+  assertEquals(check({ skipVerify: false, caCert: garbage }), [
+    'caCert: Cannot load CA certificate "DIR/garbage.pem": not a valid PEM certificate',
+  ]);
+  assertEquals(check({ skipVerify: false, clientCert: v1.cert, clientKey: v1.key }), [
+    'clientCert: Cannot load client certificate "DIR/v1.pem": it is an X.509 v1 certificate; ' +
+    "TLS client certificates must be X.509 v3",
+  ]);
+  assertEquals(check({ skipVerify: false, clientCert: pki.clientCert, clientKey: v1.key }), [
+    'clientKey: Cannot load client key "DIR/v1.key": it is not the key of client certificate ' +
+    '"DIR/client.pem"',
+  ]);
+  assertEquals(
+    check({ skipVerify: false, clientCert: pki.clientCert, clientKey: pki.clientCert }),
+    [
+      'clientKey: Cannot load client key "DIR/client.pem": no PEM private key in the file',
+    ],
+  );
+  assertEquals(check({ skipVerify: false, clientCert: pki.clientKey, clientKey: pki.clientKey }), [
+    'clientCert: Cannot load client certificate "DIR/client.key": no PEM certificate in the file',
+  ]);
 });

@@ -262,7 +262,7 @@ spec:
     }],
     envUsed: [],
   };
-  const { settings: _, ...rest } = plan;
+  const { settings: _, sources: _sources, ...rest } = plan;
   assertEquals(rest, expected);
 });
 

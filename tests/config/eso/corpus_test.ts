@@ -61,10 +61,10 @@ for (const name of cases) {
 
 /**
  * The parts that must match: the converted config names VAULT_ADDR/VAULT_TOKEN with `${...}`
- * (direct loading reads them), and template positions point into different files.
+ * (direct loading reads them), and template and source positions point into different files.
  */
-function withoutEnvUsed(plan: Plan): Omit<Plan, "envUsed"> {
-  const { envUsed: _, ...rest } = plan;
+function withoutEnvUsed(plan: Plan): Omit<Plan, "envUsed" | "sources"> {
+  const { envUsed: _, sources: _sources, ...rest } = plan;
   return {
     ...rest,
     secrets: rest.secrets.map((secret) => ({
