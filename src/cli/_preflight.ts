@@ -14,6 +14,7 @@ import {
   type TlsFileField,
   type ValueSource,
 } from "../config/mod.ts";
+import { FileSink, type FsAdapter } from "../sink/mod.ts";
 import { checkTlsFiles, type TlsFiles } from "../vault/mod.ts";
 
 /** Asks about one permission without prompting. */
@@ -163,6 +164,8 @@ export async function revokeUnneeded(
 export interface CheckPlanFilesOptions {
   /** File access for TLS files (tests). @default Deno's */
   tlsFiles?: TlsFiles;
+  /** File access for output files, passwd and group (tests). @default Deno's */
+  fs?: FsAdapter;
 }
 
 const TLS_KEYS: Record<TlsFileField, string> = {
@@ -173,15 +176,17 @@ const TLS_KEYS: Record<TlsFileField, string> = {
 };
 
 /**
- * Reads and parses what the config names that must work before the first sync — every CA
- * certificate, the client certificate and key — and returns each problem as a config issue at the
- * key (or environment variable) that set it:
+ * Checks on this machine what the config names and must work before the first sync: reads and
+ * parses every CA certificate, the client certificate and key; resolves each output file's owner
+ * and group; checks that its directory exists (or `createDirs` can make it) and takes a new file
+ * (one empty temp file is created and removed there). Returns each problem as a config issue at
+ * the key (or environment variable) that set the value:
  * `/etc/ss.yaml:4:14: secretStore.tlsCACert: Cannot load CA certificate "/ca.pem": no such file`.
- * Contacts nobody. Files the process may not read are left to {@linkcode preflight}.
+ * Contacts nobody. What the process has no permission for is left to {@linkcode preflight}.
  *
- * Needs `--allow-read` for those files.
+ * Needs `--allow-read` for those files, `--allow-write` for the output directories.
  */
-export function checkPlanFiles(
+export async function checkPlanFiles(
   plan: Plan,
   options: CheckPlanFilesOptions = {},
 ): Promise<ConfigIssue[]> {
@@ -191,7 +196,25 @@ export function checkPlanFiles(
     const source = plan.sources?.tls[problem.field] ?? unplaced(TLS_KEYS[problem.field]);
     issues.push({ file: plan.file, ...source, message: problem.message });
   }
-  return Promise.resolve(issues);
+  const files = plan.secrets.flatMap((s) => s.files);
+  const sink = new FileSink(options.fs ? { fs: options.fs } : {});
+  for (const problem of await sink.check(files)) {
+    const source = plan.sources?.files[problem.path]?.[problem.field] ??
+      unplaced(fileKey(plan, problem.path, problem.field));
+    issues.push({ file: plan.file, ...source, message: problem.message });
+  }
+  // In file order; values from environment variables (no position) last.
+  const rank = (issue: ConfigIssue) => issue.line === 0 ? Number.MAX_SAFE_INTEGER : issue.line;
+  return issues.sort((a, b) => rank(a) - rank(b) || a.column - b.column);
+}
+
+/** `secrets[i].files[j].field` of the file at `path` (for plans built without sources). */
+function fileKey(plan: Plan, path: string, field: string): string {
+  for (const [i, secret] of plan.secrets.entries()) {
+    const j = secret.files.findIndex((f) => f.path === path);
+    if (j >= 0) return `secrets[${i}].files[${j}].${field}`;
+  }
+  return field;
 }
 
 function unplaced(key: string): ValueSource {

@@ -18,8 +18,9 @@ COMMANDS
                    --timeout DURATION   give up on transient failures after this long (default 60s)
   isready        Exit 0 when the running sidecar is ready: reads the status file (fresh heartbeat),
                    asks /ready when the sidecar serves HTTP. For container healthchecks.
-  validate       Check a config: every error at once with file:line:column and key, every TLS file
-                   read and parsed, and that the Deno permissions cover it.
+  validate       Check a config: every error at once with file:line:column and key; on this
+                   machine: every TLS file read and parsed, owner/group names known, output
+                   directories there (or createDirs) and writable, the Deno permissions enough.
                    --online  also log in and read each secret once
   init           Print a commented example config.
   convert FILE   Convert External Secrets Operator manifests (FILE or - for stdin) to a config.
@@ -57,8 +58,8 @@ ENVIRONMENT (environment overrides the config file)
 
 PERMISSIONS
   run and once check every Deno permission the config needs before contacting Vault and refuse
-  to start, one line per gap, naming the flag to add; then they read every TLS file the config
-  names and refuse a bad one like a config error (exit 2). Hooks that run commands or send signals
+  to start, one line per gap, naming the flag to add; then they check TLS files, owner/group
+  names and output directories as validate does and refuse a problem like a config error (exit 2). Hooks that run commands or send signals
   need --allow-run. \`secrets-sync permissions\` prints the narrowest set for a config.
 
 EXIT CODES

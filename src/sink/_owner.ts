@@ -49,7 +49,13 @@ export function lookupId(text: string, name: string): number | undefined {
   return undefined;
 }
 
-async function resolveOne(
+/**
+ * Resolves one owner or group (a name or a number) to its id; `null` when not set.
+ *
+ * @throws {UnknownIdError} for a name that is not in /etc/passwd or /etc/group (or that file is
+ * unreadable); {@linkcode RangeError} for an id chown cannot take
+ */
+export async function resolveId(
   fs: FsAdapter,
   kind: "owner" | "group",
   value: string | undefined,
@@ -79,7 +85,7 @@ export async function resolveIds(
   group: string | undefined,
 ): Promise<ResolvedIds> {
   return {
-    uid: await resolveOne(fs, "owner", owner),
-    gid: await resolveOne(fs, "group", group),
+    uid: await resolveId(fs, "owner", owner),
+    gid: await resolveId(fs, "group", group),
   };
 }

@@ -11,7 +11,15 @@ import type { FilePlan } from "../config/plan.ts";
 import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/clock.ts";
 import { DENO_FS, type FsAdapter, type FsFileHandle } from "./fs_adapter.ts";
 import { type ResolvedIds, resolveIds } from "./_owner.ts";
-import { describeOsError, isNotPermitted, SinkError, type SinkStep } from "./sink_error.ts";
+import {
+  describeKind,
+  describeOsError,
+  isNotPermitted,
+  SinkError,
+  type SinkStep,
+} from "./sink_error.ts";
+import { joinPath, splitPath, TEMP_PATTERN, tempName } from "./_temp_name.ts";
+import { checkOutputFiles, type OutputProblem } from "./_output_check.ts";
 
 const log = getLogger(["secrets-sync", "sink"]);
 
@@ -21,12 +29,6 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Mode of directories created because of `createDirs`. */
 const DIR_MODE = 0o700;
 
-/** Temp files look like `.<name>.secrets-sync.<random>.tmp`: recognisable for cleanupTemps. */
-const TEMP_INFIX = ".secrets-sync.";
-const TEMP_SUFFIX = ".tmp";
-const TEMP_PATTERN = /^\..*\.secrets-sync\.[0-9a-z]{10}\.tmp$/;
-/** Keeps `.<name>.secrets-sync.<10>.tmp` under NAME_MAX (255 bytes). */
-const TEMP_NAME_BYTES = 200;
 const TEMP_ATTEMPTS = 5;
 
 /** Options of {@linkcode FileSink}. */
@@ -195,6 +197,22 @@ export class FileSink {
       durationMs: this.#clock.now() - started,
     });
     return "written";
+  }
+
+  /**
+   * Whether each file can be written, asked before the first sync (by `validate`, at start and
+   * on reload): owner and group resolve, the directory exists (or `createDirs` can make it) and
+   * takes a new file, an existing in-place file opens for writing. Creates and removes one empty
+   * temp file per directory; writes nothing else. What this process has no Deno permission to
+   * look at is skipped: the permission check names the flag.
+   *
+   * @example
+   * ```ts ignore
+   * for (const p of await new FileSink().check(secret.files)) console.error(p.message);
+   * ```
+   */
+  check(files: readonly FilePlan[]): Promise<OutputProblem[]> {
+    return checkOutputFiles(files, { fs: this.#fs, random: this.#random });
   }
 
   /**
@@ -541,42 +559,6 @@ function checkMode(mode: number): void {
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
     throw new RangeError(`Invalid mode "${mode}": must be an integer from 0 to 0o7777`);
   }
-}
-
-function splitPath(path: string): { dir: string; base: string } {
-  const slash = path.lastIndexOf("/");
-  const base = path.slice(slash + 1);
-  if (!path.startsWith("/") || base === "" || base === "." || base === "..") {
-    throw new SinkError(`Cannot write "${path}": the path must be absolute and name a file`, {
-      path,
-      step: "policy",
-    });
-  }
-  return { dir: slash === 0 ? "/" : path.slice(0, slash), base };
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
-}
-
-function tempName(base: string, random: Random): string {
-  const encoder = new TextEncoder();
-  let short = "";
-  for (const ch of base) {
-    if (encoder.encode(short + ch).length > TEMP_NAME_BYTES) break;
-    short += ch;
-  }
-  let suffix = "";
-  for (let i = 0; i < 10; i++) suffix += Math.floor(random() * 36).toString(36);
-  return `.${short}${TEMP_INFIX}${suffix}${TEMP_SUFFIX}`;
-}
-
-function describeKind(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "a directory";
-  if (info.isFifo) return "a FIFO";
-  if (info.isSocket) return "a socket";
-  if (info.isCharDevice || info.isBlockDevice) return "a device";
-  return "a special file";
 }
 
 function describeChown(file: FilePlan): string {

@@ -38,6 +38,7 @@ export {
   type WriteResult,
 } from "./file_sink.ts";
 export { DENO_FS, type FsAdapter, type FsFileHandle } from "./fs_adapter.ts";
+export type { OutputProblem } from "./_output_check.ts";
 export {
   describeHook,
   type HookResult,

@@ -73,3 +73,12 @@ export function describeOsError(err: unknown): string {
 export function isNotPermitted(err: unknown): boolean {
   return err instanceof Error && /os error 1\)|not permitted/i.test(err.message);
 }
+
+/** What a file is when it is not a regular file, e.g. `"a directory"`. */
+export function describeKind(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "a special file";
+}

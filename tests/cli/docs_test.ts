@@ -67,7 +67,10 @@ Deno.test("the migrated config in the migration guide validates", async () => {
   const text = await block("migrating-from-secrets-sync-go.md", "migrate-example: migrated");
   await using dir = await tmpDir();
   const path = dir.join("config.yaml");
-  await Deno.writeTextFile(path, text);
+  // validate checks the output directories on this machine: a directory of the test stands in
+  // for the container's /secrets volume.
+  await Deno.mkdir(dir.join("secrets"));
+  await Deno.writeTextFile(path, text.replaceAll(" /secrets/", ` ${dir.join("secrets")}/`));
   const lines: string[] = [];
   const code = await validateCommand({
     configPath: path,

@@ -13,7 +13,9 @@ async function validate(
 ) {
   await using dir = await tmpDir();
   const path = dir.join("config.yaml");
-  await Deno.writeTextFile(path, text);
+  // Output files go to DIR/data, which exists and is writable.
+  await Deno.mkdir(dir.join("data"));
+  await Deno.writeTextFile(path, text.replaceAll(" /data/", ` ${dir.join("data")}/`));
   const out: string[] = [];
   const err: string[] = [];
   const env = options.env ?? {};
@@ -89,7 +91,7 @@ secrets:
     "(refreshInterval)",
     'config.yaml:12:11: secrets[0].template.data["db.env"]: Template does not parse: template: db.env:2: function "nosuchfunc" not defined',
     'config.yaml:15:15: secrets[0].files[0].mode: Invalid file mode "0999": octal digits are 0-7',
-    'config.yaml:22:15: secrets[1].files[0].path: Duplicate output path "/data/db.env": secret "db" (secrets[0]) writes it too',
+    'config.yaml:22:15: secrets[1].files[0].path: Duplicate output path "DIR/data/db.env": secret "db" (secrets[0]) writes it too',
     "Invalid configuration: 5 problems found",
   ]);
 });
@@ -113,7 +115,11 @@ Deno.test("validate places an error in a quoted one-line template after the quot
 });
 
 Deno.test("validate reports the permissions this process lacks for the config", async () => {
-  const result = await validate(VALID, {
+  const statusElsewhere = VALID.replace(
+    "secrets:\n",
+    "settings:\n  statusFile: /var/lib/ss/ready\nsecrets:\n",
+  );
+  const result = await validate(statusElsewhere, {
     query: (d) =>
       Promise.resolve(
         { state: d.name === "write" ? "prompt" : "granted" } as Deno.PermissionStatus,
@@ -121,8 +127,8 @@ Deno.test("validate reports the permissions this process lacks for the config", 
   });
   assertEquals(result.code, 1);
   assertEquals(result.err, [
-    'config.yaml: Cannot write in "/data" (output file "/data/db.env" of secret "db"): the process lacks --allow-write=/data',
-    'config.yaml: Cannot write in "/tmp" (status file "/tmp/.secrets-sync-ready"): the process lacks --allow-write=/tmp',
+    'config.yaml: Cannot write in "DIR/data" (output file "DIR/data/db.env" of secret "db"): the process lacks --allow-write=DIR/data',
+    'config.yaml: Cannot write in "/var/lib/ss" (status file "/var/lib/ss/ready"): the process lacks --allow-write=/var/lib/ss',
     "Invalid configuration: 2 problems found",
   ]);
 });
@@ -165,5 +171,26 @@ Deno.test("validate reads every TLS file and reports a missing one at its key, o
   assertEquals(fromEnv.err, [
     'config.yaml: env.VAULT_CACERT: Cannot load CA certificate "/nonexistent/ca.pem": no such file',
     "Invalid configuration: 1 problem found",
+  ]);
+});
+
+Deno.test("validate checks output files on this machine: unknown owner and group, missing or unwritable directory", async () => {
+  const result = await validate(
+    VALID.replace(
+      "      - path: /data/db.env\n",
+      `      - path: /data/db.env
+        owner: no-such-user-here
+        group: no-such-group-here
+      - path: /data/missing/other.env
+        template: db.env
+`,
+    ),
+  );
+  assertEquals(result.code, 1);
+  assertEquals(result.err, [
+    'config.yaml:14:16: secrets[0].files[0].owner: Cannot write "DIR/data/db.env": unknown user "no-such-user-here" (not in /etc/passwd)',
+    'config.yaml:15:16: secrets[0].files[0].group: Cannot write "DIR/data/db.env": unknown group "no-such-group-here" (not in /etc/group)',
+    'config.yaml:16:15: secrets[0].files[1].path: Cannot write "DIR/data/missing/other.env": directory "DIR/data/missing" does not exist; create it or set createDirs: true',
+    "Invalid configuration: 3 problems found",
   ]);
 });

@@ -361,3 +361,33 @@ Deno.test({
   }
   assertEquals(vault.connections(), 0, "Vault was not contacted");
 });
+
+Deno.test("run and once refuse an unknown owner and a missing output directory before contacting Vault", async () => {
+  await using vault = fakeVault();
+  await using dir = await tmpDir();
+  const configPath = await setUp(dir, config(dir));
+  await Deno.writeTextFile(
+    configPath,
+    config(dir).replace(
+      `      - path: ${dir.join("out/db.env")}\n`,
+      `      - path: ${dir.join("missing/db.env")}\n        owner: no-such-user-here\n`,
+    ),
+  );
+  for (const command of ["run", "once"]) {
+    await using sidecar = startSidecar({
+      args: [command, "-c", configPath],
+      env: { VAULT_ADDR: vault.address, VAULT_TOKEN: "s.unused-token" },
+    });
+    assertEquals(await exitCode(sidecar), 2, `${command}: ${sidecar.stderr()}`);
+    assertEquals(sidecar.stderr().split("\n").filter((l) => l !== ""), [
+      "Invalid configuration:",
+      `${configPath}:19:15: secrets[0].files[0].path: Cannot write "${
+        dir.join("missing/db.env")
+      }": directory "${dir.join("missing")}" does not exist; create it or set createDirs: true`,
+      `${configPath}:20:16: secrets[0].files[0].owner: Cannot write "${
+        dir.join("missing/db.env")
+      }": unknown user "no-such-user-here" (not in /etc/passwd)`,
+    ], command);
+  }
+  assertEquals(vault.connections(), 0, "Vault was not contacted");
+});
