@@ -43,7 +43,8 @@ ENVIRONMENT (environment overrides the config file)
   VAULT_ROLE_ID, VAULT_SECRET_ID   AppRole credentials
   VAULT_CACERT, VAULT_CAPATH   CA certificate file / directory
   VAULT_CLIENT_CERT, VAULT_CLIENT_KEY   Client certificate and key (mTLS)
-  VAULT_SKIP_VERIFY            Skip TLS verification (testing only; logged at every start)
+  VAULT_SKIP_VERIFY            Skip TLS certificate verification for the Vault addresses only
+                               (insecure, for testing; warned about at every start)
   VAULT_TLS_SERVER_NAME        TLS server name
   LOG_LEVEL                    debug | info | warn | error (default info)
   LOG_FORMAT                   json | pretty (default json)

@@ -159,9 +159,6 @@ export class Sidecar {
       count: plan.secrets.length,
       config: plan.file,
     });
-    if (plan.store.tls.skipVerify) {
-      log.warn("TLS certificate verification is disabled (tlsSkipVerify): use only for testing");
-    }
     const removed = await this.#runtime.cleanupTemps().catch(() => 0);
     if (removed > 0) log.info("Removed {count} leftover temp file(s)", { count: removed });
     for (const secret of plan.secrets) {

@@ -16,6 +16,10 @@ export interface Endpoint {
   /** `scheme://host:port` as configured. */
   origin: string;
   client?: Deno.HttpClient;
+  /** A fetch of its own (tlsSkipVerify), used instead of the transport's. */
+  fetch?: typeof fetch;
+  /** Closes what `fetch` holds open. */
+  close?: () => void;
 }
 
 /** A request to the Vault API. */
@@ -179,7 +183,8 @@ export class HttpTransport {
       };
       if (body !== undefined) init.body = body;
       if (target.client !== undefined) init.client = target.client;
-      const response = await untilAborted(this.#fetch(url, init), signal);
+      const fetchFn = target.fetch ?? this.#fetch;
+      const response = await untilAborted(fetchFn(url, init), signal);
       if (FOLLOWED_REDIRECTS.has(response.status) || isOtherRedirect(response.status)) {
         await response.body?.cancel().catch(() => {});
         const location = response.headers.get("location");

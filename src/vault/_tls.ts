@@ -1,19 +1,21 @@
 /**
- * Builds the endpoints and their `Deno.HttpClient`s from the store's TLS settings: extra CA
+ * Builds the endpoints and their HTTP clients from the store's TLS settings: extra CA
  * certificates (a file, or every certificate file in a directory), a client certificate for
- * mTLS, and a server-name override.
+ * mTLS, and skip-verify.
  *
- * Deno has neither a per-client "skip verification" nor an SNI/server-name option (its `tcp`
- * proxy transport speaks plain HTTP, so it cannot carry TLS for another name). Skip-verify is
- * only possible process-wide with `--unsafely-ignore-certificate-errors[=host,…]`, and a server
- * name can only be matched by putting that name into the address (with /etc/hosts or DNS
- * pointing it at the server). Both are reported by {@linkcode tlsWarnings}, never silently
- * dropped.
+ * `Deno.createHttpClient` has no per-client "skip verification" option, so a store with
+ * `tlsSkipVerify` gets a fetch over Deno's `node:https` with `rejectUnauthorized: false`
+ * ({@linkcode createInsecureFetch}): only this client's connections go unverified, not the
+ * process's (as `--unsafely-ignore-certificate-errors` would do). Deno has no SNI/server-name
+ * option either (its `tcp` proxy transport speaks plain HTTP, so it cannot carry TLS for another
+ * name): a server name can only be matched by putting that name into the address (with /etc/hosts
+ * or DNS pointing it at the server). Both are reported by {@linkcode tlsWarnings}.
  *
  * @module
  */
 import type { StorePlan, TlsFileField } from "../config/plan.ts";
 import type { Endpoint } from "./_http_transport.ts";
+import { createInsecureFetch } from "./_insecure_fetch.ts";
 
 /** The synchronous file reads TLS setup needs (injectable for tests). */
 export interface TlsFiles {
@@ -198,6 +200,14 @@ export function createEndpoints(
     clientOptions.key = readClientKey(files, tls.clientKey);
   }
   const origins = store.addresses.map(originOf);
+  if (tls.skipVerify) {
+    const insecure = createInsecureFetch({
+      caCerts,
+      ...(clientOptions.cert !== undefined ? { cert: clientOptions.cert } : {}),
+      ...(clientOptions.key !== undefined ? { key: clientOptions.key } : {}),
+    });
+    return origins.map((origin) => ({ origin, fetch: insecure.fetch, close: insecure.close }));
+  }
   let client: Deno.HttpClient;
   try {
     client = createHttpClient(clientOptions);
@@ -210,15 +220,18 @@ export function createEndpoints(
   return origins.map((origin) => ({ origin, client }));
 }
 
-/** Warnings about TLS settings Deno cannot apply per client; logged at every start. */
-export function tlsWarnings(tls: StorePlan["tls"]): string[] {
+/** Warnings about the store's TLS settings; logged at every start. */
+export function tlsWarnings(store: Pick<StorePlan, "addresses" | "tls">): string[] {
+  const { tls } = store;
   const warnings: string[] = [];
   if (tls.skipVerify) {
-    warnings.push(
-      "TLS skipVerify is set, but Deno cannot skip certificate verification per client: " +
-        "verification stays on unless the process runs with " +
-        "--unsafely-ignore-certificate-errors=<vault host> (process-wide, insecure)",
-    );
+    const https = store.addresses.filter((a) => a.startsWith("https:")).map(originOf);
+    if (https.length > 0) {
+      warnings.push(
+        `TLS certificate verification is off for ${https.join(", ")} (tlsSkipVerify): ` +
+          "any server there is trusted with the token; use only for testing",
+      );
+    }
   }
   if (tls.serverName !== undefined && tls.serverName !== "") {
     warnings.push(

@@ -95,7 +95,8 @@ export class VaultClient {
   readonly #credentials: string;
   readonly #clock: Clock;
   readonly #transport: HttpTransport;
-  readonly #clients: Set<Deno.HttpClient>;
+  /** Closes the HTTP clients (or the insecure fetch) of the endpoints, each once. */
+  readonly #closers: Array<() => void>;
   readonly #breaker: CircuitBreaker;
   readonly #tokens: TokenManager;
   readonly #onSensitive: (value: string) => void;
@@ -144,7 +145,9 @@ export class VaultClient {
       }
     };
     const endpoints = createEndpoints(store, tlsFiles !== undefined ? { files: tlsFiles } : {});
-    this.#clients = new Set(endpoints.flatMap((e) => (e.client ? [e.client] : [])));
+    const clients = new Set(endpoints.flatMap((e) => (e.client ? [e.client] : [])));
+    const closes = new Set(endpoints.flatMap((e) => (e.close ? [e.close] : [])));
+    this.#closers = [...[...clients].map((c) => () => c.close()), ...closes];
     this.#transport = new HttpTransport({
       endpoints,
       clock,
@@ -186,7 +189,7 @@ export class VaultClient {
 
   /** Begins login and the token lifecycle in the background; never throws. */
   start(signal: AbortSignal): void {
-    for (const warning of tlsWarnings(this.#store.tls)) {
+    for (const warning of tlsWarnings(this.#store)) {
       log.warn(warning, { credentials: this.#credentials });
     }
     this.#tokens.start(signal);
@@ -296,9 +299,9 @@ export class VaultClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#tokens.close();
-    for (const client of this.#clients) {
+    for (const close of this.#closers) {
       try {
-        client.close();
+        close();
       } catch {
         // already closed
       }

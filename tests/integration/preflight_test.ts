@@ -391,3 +391,30 @@ Deno.test("run and once refuse an unknown owner and a missing output directory b
   }
   assertEquals(vault.connections(), 0, "Vault was not contacted");
 });
+
+Deno.test({
+  name: "with VAULT_SKIP_VERIFY=true once syncs from a server whose certificate is not trusted, " +
+    "with the flags from permissions and with -P=sidecar",
+  ignore: !openssl,
+}, async () => {
+  await using dir = await tmpDir();
+  const pki = await makeTestPki(dir.path);
+  await using bao = await startOpenBao({
+    tls: { certFile: pki.cert, keyFile: pki.key, caFile: pki.ca },
+  });
+  await bao.writeKv2("secret", "app/db", { password: "pw-skip-verify" });
+  const configPath = await setUp(dir, config(dir));
+  const env = { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, VAULT_SKIP_VERIFY: "true" };
+  for (const permissions of [await flagsFor(configPath, env), ["-P=sidecar"]]) {
+    await Deno.remove(dir.join("out/db.env")).catch(() => {});
+    await using sidecar = startSidecar({
+      args: ["once", "-c", configPath, "--timeout", "5s"],
+      env: { ...env, STATUS_FILE: dir.join("status/ready") },
+      permissions,
+    });
+    assertEquals((await sidecar.status).code, 0, sidecar.stdout() + sidecar.stderr());
+    assertEquals(await readIfExists(dir.join("out/db.env")), "PASSWORD=pw-skip-verify");
+    assertMatch(sidecar.stdout(), /TLS certificate verification is off/);
+    assertNotIncludes(sidecar.stdout() + sidecar.stderr(), bao.rootToken);
+  }
+});

@@ -93,6 +93,49 @@ Deno.test({
     assertNoneLogged(logs, [bao.rootToken, VALUE]);
   });
 
+  await t.step("skipVerify: reads over TLS and mTLS from a server it does not trust", async () => {
+    await using bao = await startOpenBao({
+      tls: {
+        certFile: dir.join("server.pem"),
+        keyFile: dir.join("server.key"),
+        caFile: dir.join("ca.pem"),
+      },
+    });
+    await bao.writeKv2("secret", "tls", { v: VALUE });
+    using c = startClient(testStore(bao.address, { tls: { skipVerify: true } }), {
+      method: "token",
+      token: bao.rootToken,
+    });
+    await ready(c.client);
+    assertEquals((await c.client.readSecret(APP)).data.v, VALUE);
+    // Only this client skips verification: the rest of the process still verifies.
+    await assertRejects(() => fetch(`${bao.address}/v1/sys/health`));
+
+    await using mtls = await startOpenBao({
+      tls: {
+        certFile: dir.join("server.pem"),
+        keyFile: dir.join("server.key"),
+        caFile: dir.join("ca.pem"),
+        clientCaFile: dir.join("ca.pem"),
+        client: { certFile: dir.join("client.pem"), keyFile: dir.join("client.key") },
+      },
+    });
+    await mtls.writeKv2("secret", "tls", { v: VALUE });
+    using m = startClient(
+      testStore(mtls.address, {
+        tls: {
+          skipVerify: true,
+          clientCert: dir.join("client.pem"),
+          clientKey: dir.join("client.key"),
+        },
+      }),
+      { method: "token", token: mtls.rootToken },
+    );
+    await ready(m.client);
+    assertEquals((await m.client.readSecret(APP)).data.v, VALUE);
+    assertNoneLogged(logs, [bao.rootToken, mtls.rootToken, VALUE]);
+  });
+
   await t.step("skipVerify and serverName are reported at start, not silently dropped", () => {
     logs.records.length = 0;
     using c = startClient(
@@ -102,7 +145,12 @@ Deno.test({
     const warnings = logs.records.filter((r) => r.level === "warning").map((r) =>
       r.message.join("")
     );
-    assert(warnings.some((w) => w.includes("--unsafely-ignore-certificate-errors")), "skip-verify");
+    assert(
+      warnings.some((w) =>
+        w.includes("TLS certificate verification is off for https://127.0.0.1:1")
+      ),
+      `skip-verify: ${warnings.join("\n")}`,
+    );
     assert(warnings.some((w) => w.includes('serverName "vault.internal"')), "server name");
     c.controller.abort();
   });

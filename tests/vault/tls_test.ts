@@ -84,10 +84,37 @@ Deno.test("originOf() accepts http(s) addresses only", () => {
   assertThrows(() => originOf("ftp://vault"), TypeError);
 });
 
-Deno.test("tlsWarnings() names what Deno cannot do per client", () => {
-  assertEquals(tlsWarnings({ skipVerify: false }), []);
-  const warnings = tlsWarnings({ skipVerify: true, serverName: "vault.internal" });
-  assertEquals(warnings.length, 2);
+Deno.test("tlsWarnings() names the addresses that go unverified and the ignored server name", () => {
+  assertEquals(tlsWarnings({ addresses: ["https://a.test"], tls: { skipVerify: false } }), []);
+  assertEquals(
+    tlsWarnings({
+      addresses: ["https://a.test:8200/", "http://b.test:8200"],
+      tls: { skipVerify: true, serverName: "vault.internal" },
+    }),
+    [
+      "TLS certificate verification is off for https://a.test:8200 (tlsSkipVerify): " +
+      "any server there is trusted with the token; use only for testing",
+      'TLS serverName "vault.internal" is ignored: Deno cannot override the TLS server name; ' +
+      "use that name in the address and resolve it to the server (DNS or /etc/hosts)",
+    ],
+  );
+});
+
+Deno.test("createEndpoints() gives a skip-verify store a fetch of its own, not an HttpClient", () => {
+  const endpoints = createEndpoints(
+    { addresses: ["https://a.test:8200", "https://b.test:8200"], tls: { skipVerify: true } },
+    {
+      files: files({}),
+      createHttpClient: () => {
+        throw new Error("no HttpClient expected");
+      },
+    },
+  );
+  assertEquals(endpoints.map((e) => [e.origin, e.client, typeof e.fetch]), [
+    ["https://a.test:8200", undefined, "function"],
+    ["https://b.test:8200", undefined, "function"],
+  ]);
+  endpoints[0]!.close!();
 });
 
 Deno.test("checkTlsFiles() names a CA file that does not exist", () => {
