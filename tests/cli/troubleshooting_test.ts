@@ -27,7 +27,7 @@ function docEntries(doc: string): DocEntry[] {
     }
     // GFM tables: `\|` is a literal bar, also inside code spans.
     const cells = line.replace(/\\\|/g, "\u0000").split("|").slice(1, -1)
-      .map((cell) => cell.replace(/\u0000/g, "|").trim());
+      .map((cell) => cell.replaceAll("\u0000", "|").trim());
     if (header === undefined) {
       header = cells[0] ?? "";
       return;
