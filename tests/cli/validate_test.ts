@@ -160,11 +160,13 @@ Deno.test("validate never prints a token or other credential from the config", a
 });
 
 Deno.test("validate reads every TLS file and reports a missing one at its key, or at the variable", async () => {
-  const withCa = VALID.replace("  token: s.test\n", "  token: s.test\n  tlsCACert: missing.pem\n");
+  // A relative path resolves against the working directory, like every path in a config.
+  const missing = `${Deno.cwd()}/missing-${crypto.randomUUID()}.pem`;
+  const withCa = VALID.replace("  token: s.test\n", `  token: s.test\n  tlsCACert: ${missing}\n`);
   const result = await validate(withCa);
   assertEquals(result.code, 1);
   assertEquals(result.err, [
-    'config.yaml:4:14: secretStore.tlsCACert: Cannot load CA certificate "DIR/missing.pem": no such file',
+    `config.yaml:4:14: secretStore.tlsCACert: Cannot load CA certificate "${missing}": no such file`,
     "Invalid configuration: 1 problem found",
   ]);
   const fromEnv = await validate(VALID, { env: { VAULT_CACERT: "/nonexistent/ca.pem" } });
