@@ -36,8 +36,8 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-const VALUE_FLAGS = new Set(["config", "mount-path", "output-dir", "timeout", "format"]);
-const SWITCHES = new Set(["help", "version", "online", "json"]);
+const VALUE_FLAGS = new Set(["config", "mount-path", "output-dir", "timeout"]);
+const SWITCHES = new Set(["help", "version", "online"]);
 
 /**
  * Parses `argv` (without the program name).

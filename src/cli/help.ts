@@ -3,7 +3,10 @@
  *
  * @module
  */
+import { SETTINGS_DEFAULTS } from "../config/defaults.ts";
 import { VERSION } from "./version.ts";
+
+const D = SETTINGS_DEFAULTS;
 
 /** The full help text. */
 export function helpText(): string {
@@ -46,13 +49,13 @@ ENVIRONMENT (environment overrides the config file)
   VAULT_SKIP_VERIFY            Skip TLS certificate verification for the Vault addresses only
                                (insecure, for testing; warned about at every start)
   VAULT_TLS_SERVER_NAME        TLS server name
-  LOG_LEVEL                    debug | info | warn | error (default info)
-  LOG_FORMAT                   json | pretty (default json)
-  ENABLE_METRICS               Serve /health, /ready, /metrics (default true)
-  METRICS_ADDR, METRICS_PORT   Listener (default 127.0.0.1:8080); HTTP_PORT is read as METRICS_PORT
-  STATUS_FILE                  Status file for isready (default /tmp/.secrets-sync-ready)
-  WATCH_CONFIG                 Reload when the config file changes (default false)
-  CONCURRENCY                  Most secrets synced at once (default 8)
+  LOG_LEVEL                    debug | info | warn | error (default ${D.logLevel})
+  LOG_FORMAT                   json | pretty (default ${D.logFormat})
+  ENABLE_METRICS               Serve /health, /ready, /metrics (default ${D.metricsEnabled})
+  METRICS_ADDR, METRICS_PORT   Listener (default ${D.metricsAddr}:${D.metricsPort}); HTTP_PORT is read as METRICS_PORT
+  STATUS_FILE                  Status file for isready (default ${D.statusFile})
+  WATCH_CONFIG                 Reload when the config file changes (default ${D.watch})
+  CONCURRENCY                  Most secrets synced at once (default ${D.concurrency})
   INITIAL_BACKOFF, MAX_BACKOFF, BACKOFF_MULTIPLIER    Per-secret failure backoff
   CIRCUIT_BREAKER_MAX_REQUESTS, CIRCUIT_BREAKER_INTERVAL, CIRCUIT_BREAKER_TIMEOUT   Breaker
   OTEL_DENO, OTEL_EXPORTER_OTLP_*   Tracing through Deno's built-in OpenTelemetry

@@ -12,21 +12,15 @@
  *
  * @module
  */
-import {
-  checkReadyHttp,
-  readStatus,
-  readyUrl,
-  STATUS_HEARTBEAT_MS,
-} from "../observe/status_file.ts";
+import { checkReadyHttp, readStatus, readyUrl, STATUS_MAX_AGE_MS } from "../observe/status_file.ts";
 import type { ReadyCheck } from "../observe/status_file.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/clock.ts";
+// Directly, not config/mod.ts: the healthcheck must not load the config loader (zod, yaml).
+import { SETTINGS_DEFAULTS } from "../config/defaults.ts";
 
-/** A status file older than this is not ready, ms (three missed heartbeats). */
-export const STATUS_MAX_AGE_MS = STATUS_HEARTBEAT_MS * 3;
-
-const DEFAULT_STATUS_FILE = "/tmp/.secrets-sync-ready";
-const DEFAULT_METRICS_ADDR = "127.0.0.1";
-const DEFAULT_METRICS_PORT = 8080;
+const DEFAULT_STATUS_FILE = SETTINGS_DEFAULTS.statusFile;
+const DEFAULT_METRICS_ADDR = SETTINGS_DEFAULTS.metricsAddr;
+const DEFAULT_METRICS_PORT = SETTINGS_DEFAULTS.metricsPort;
 
 /** Options of {@linkcode isreadyCommand}. */
 export interface IsreadyCommandOptions {

@@ -21,21 +21,7 @@ import { hasParentSegment } from "./_paths.ts";
 import { trimSlashes } from "./_store.ts";
 import { didYouMean } from "./_suggest.ts";
 import type { KeyPath } from "./source_locator.ts";
-
-/** Defaults of a secret's fields. */
-export const SECRET_DEFAULTS = {
-  refreshIntervalMs: 300_000,
-  /** Smallest refresh interval accepted, so a typo cannot hammer the server. */
-  minRefreshIntervalMs: 100,
-  jitter: 0.1,
-  /** maxStaleness defaults to this many refresh intervals. */
-  stalenessIntervals: 3,
-  fileMode: 0o600,
-  commandTimeoutMs: 30_000,
-  httpTimeoutMs: 10_000,
-  httpMethod: "POST",
-  signal: "SIGHUP" as Deno.Signal,
-} as const;
+import { SECRET_DEFAULTS } from "./defaults.ts";
 
 /** What a secret inherits and must match against. */
 export interface SecretScope {

@@ -11,24 +11,7 @@ import { configPath, envValue, type PlanContext } from "./_context.ts";
 import { parseDuration } from "./duration.ts";
 import { parseEnvBool } from "./_store.ts";
 import type { KeyPath } from "./source_locator.ts";
-
-/** Defaults of every setting. */
-export const SETTINGS_DEFAULTS = {
-  logLevel: "info",
-  logFormat: "json",
-  metricsEnabled: true,
-  metricsAddr: "127.0.0.1",
-  metricsPort: 8080,
-  statusFile: "/tmp/.secrets-sync-ready",
-  watch: false,
-  concurrency: 8,
-  initialBackoffMs: 1000,
-  maxBackoffMs: 300_000,
-  backoffMultiplier: 2,
-  breakerMaxFailures: 5,
-  breakerIntervalMs: 60_000,
-  breakerTimeoutMs: 30_000,
-} as const;
+import { SETTINGS_DEFAULTS } from "./defaults.ts";
 
 type LogLevel = SettingsPlan["logLevel"];
 type LogFormat = SettingsPlan["logFormat"];

@@ -9,15 +9,7 @@ import type { AuthPlan, KvVersion, StorePlan, TlsFileField } from "./plan.ts";
 import type { CredentialSetInput, SecretStoreInput } from "./seed_schema.ts";
 import { configPath, envSource, envValue, type PlanContext, sourceAt } from "./_context.ts";
 import type { KeyPath } from "./source_locator.ts";
-
-/** Defaults of the store section. */
-export const STORE_DEFAULTS = {
-  requestTimeoutMs: 10_000,
-  maxResponseBytes: 10 * 1024 * 1024,
-  kvVersion: 2 as KvVersion,
-  mountPath: "secret",
-  authMount: "approle",
-} as const;
+import { STORE_DEFAULTS } from "./defaults.ts";
 
 /** The store plus what secrets inherit from it. */
 export interface ResolvedStore {

@@ -50,9 +50,7 @@ export {
   SETTINGS_ENV_VARIABLES,
   STORE_ENV_VARIABLES,
 } from "./env_variables.ts";
-export { SETTINGS_DEFAULTS } from "./_settings.ts";
-export { SECRET_DEFAULTS } from "./_secret.ts";
-export { STORE_DEFAULTS } from "./_store.ts";
+export { SECRET_DEFAULTS, SETTINGS_DEFAULTS, STORE_DEFAULTS } from "./defaults.ts";
 export {
   covers,
   formatPermissionFlags,

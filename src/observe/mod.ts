@@ -58,6 +58,7 @@ export {
   readStatus,
   readyUrl,
   STATUS_HEARTBEAT_MS,
+  STATUS_MAX_AGE_MS,
   StatusFile,
   StatusFileError,
   writeStatusFile,

@@ -13,6 +13,12 @@ import { countSecrets, type ReadinessSnapshot, type StatusCounts } from "./readi
  */
 export const STATUS_HEARTBEAT_MS = 2_000;
 
+/**
+ * A heartbeat older than this means the process is stuck or gone (three missed beats): the status
+ * file reads not ready, and `/health` answers not alive.
+ */
+export const STATUS_MAX_AGE_MS = STATUS_HEARTBEAT_MS * 3;
+
 /** What the status file holds (names and counts only). */
 export interface StatusFileContent {
   version: 1;

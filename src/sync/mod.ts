@@ -36,7 +36,6 @@ export {
   type SecretHealth,
   type SecretState,
 } from "./secret_state.ts";
-export { errorKind, isMissingKind } from "./_error_kind.ts";
 export { credentialsInUse, registerPlanSecrets, Runtime, type RuntimeOptions } from "./runtime.ts";
 export {
   HEARTBEAT_MS,

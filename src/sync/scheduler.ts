@@ -150,15 +150,6 @@ export class Scheduler {
     return { ...summary, removedDone: Promise.all(waits).then(() => {}) };
   }
 
-  /** Queues an immediate sync of `name`; false when no such secret is scheduled. */
-  syncNow(name: string): boolean {
-    const job = this.#jobs.get(name);
-    if (!job) return false;
-    if (job.running) job.dirty = true;
-    else this.#schedule(job, 0);
-    return true;
-  }
-
   /** Stops scheduling and waits for in-flight syncs to finish. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -169,15 +160,6 @@ export class Scheduler {
       if (job.running) running.push(job.running);
     }
     await Promise.all(running);
-  }
-
-  /** Resolves when no sync is running or queued to run at once (for tests and `once`). */
-  async idle(): Promise<void> {
-    for (;;) {
-      const running = [...this.#jobs.values()].flatMap((j) => j.running ? [j.running] : []);
-      if (running.length === 0) return;
-      await Promise.all(running);
-    }
   }
 
   #add(secret: SecretPlan): void {

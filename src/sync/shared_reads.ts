@@ -16,13 +16,19 @@ interface Entry<T> {
  * refreshed in the same cycle (all of them at start, or a burst after a reload) reuse it. Failures
  * are never kept beyond their flight: the next caller reads again.
  */
+/**
+ * How long a successful read is shared, at most: below the shortest period a secret can have
+ * (100 ms interval is the minimum; each secret narrows it further to half its own period).
+ */
+export const SHARE_WINDOW_MS = 250;
+
 export class SharedReads {
   #entries = new Map<string, Entry<unknown>>();
   #clock: Clock;
   #windowMs: number;
 
   constructor(options: { clock?: Clock; windowMs?: number } = {}) {
-    const { clock = SYSTEM_CLOCK, windowMs = 1000 } = options;
+    const { clock = SYSTEM_CLOCK, windowMs = SHARE_WINDOW_MS } = options;
     if (!(windowMs >= 0)) {
       throw new RangeError(`Cannot share reads: windowMs must be >= 0, got ${windowMs}`);
     }

@@ -36,6 +36,7 @@ import {
   readyUrl,
   serveObservability,
   STATUS_HEARTBEAT_MS,
+  STATUS_MAX_AGE_MS,
   StatusFile,
   type StatusFileOptions,
 } from "../observe/mod.ts";
@@ -184,7 +185,7 @@ export class Sidecar {
           readiness: () => this.readiness(),
           liveness: () => {
             const age = this.#clock.now() - this.#lastTick;
-            return { alive: age < HEARTBEAT_MS * 10, lastTickAgeMs: age };
+            return { alive: age < STATUS_MAX_AGE_MS, lastTickAgeMs: age };
           },
           metrics,
         }),

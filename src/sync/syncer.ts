@@ -12,7 +12,7 @@ import type { HookResult } from "../sink/mod.ts";
 import { parse, type Template } from "../template/mod.ts";
 import type { SecretData, SecretRef } from "../vault/mod.ts";
 import { errorKind, isMissingKind } from "./_error_kind.ts";
-import { SharedReads } from "./shared_reads.ts";
+import { SHARE_WINDOW_MS, SharedReads } from "./shared_reads.ts";
 import { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";
 
 /** What the syncer needs from a Vault client (one per credential set). */
@@ -82,7 +82,7 @@ export interface SyncerOptions {
   /**
    * How long a successful read is shared with other secrets of the same path, at most. Each
    * secret narrows it to half its shortest period (`refreshInterval × (1 − jitter) / 2`), so its
-   * next refresh never reuses its own previous read. @default 250
+   * next refresh never reuses its own previous read. @default SHARE_WINDOW_MS (250)
    */
   shareWindowMs?: number;
   /** Called with every secret value read, so logs can redact it. */
@@ -116,8 +116,14 @@ export class Syncer {
   #compiled = new Map<string, Compiled>();
 
   constructor(options: SyncerOptions) {
-    const { reader, sink, runHooks, clock = SYSTEM_CLOCK, shareWindowMs = 250, onSensitive } =
-      options;
+    const {
+      reader,
+      sink,
+      runHooks,
+      clock = SYSTEM_CLOCK,
+      shareWindowMs = SHARE_WINDOW_MS,
+      onSensitive,
+    } = options;
     this.#reader = reader;
     this.#sink = sink;
     this.#runHooks = runHooks;

@@ -319,11 +319,6 @@ function fmtF(digs: Digits, prec: number): string {
   return s;
 }
 
-/** Go's %v of a float64 (strconv 'g', shortest). */
-export function formatFloatV(x: number): string {
-  return formatFloat(x, "g", -1);
-}
-
 /** strconv.Quote. */
 export function goQuoteString(s: string, asciiOnly = false): string {
   let out = '"';
