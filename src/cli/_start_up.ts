@@ -62,3 +62,20 @@ export function describeStartError(err: unknown): string {
   if (err instanceof Error) return `Cannot start: ${err.message}`;
   return `Cannot start: ${String(err)}`;
 }
+
+/** Whether a `loadConfig` error means the file could not be read at all (exit code 2). */
+export function isUnreadableConfig(error: ConfigError): boolean {
+  return error.issues.length === 1 && error.issues[0]!.line === 0 &&
+    error.issues[0]!.message.startsWith("Cannot read config");
+}
+
+/** Reports a `loadConfig` failure; returns 2 when the file cannot be read, else 1. */
+export function reportLoadError(error: unknown, err: (line: string) => void): number {
+  if (error instanceof ConfigError) {
+    const unreadable = isUnreadableConfig(error);
+    err(unreadable ? error.message : `Invalid configuration:\n${error.message}`);
+    return unreadable ? 2 : 1;
+  }
+  err(`Cannot load config: ${error instanceof Error ? error.message : String(error)}`);
+  return 2;
+}

@@ -5,12 +5,12 @@
  * @module
  */
 import {
-  ConfigError,
   formatPermissionFlags,
   loadConfig,
   type Plan,
   requiredPermissions,
 } from "../config/mod.ts";
+import { reportLoadError } from "./_start_up.ts";
 
 /** Options of {@linkcode permissionsCommand}. */
 export interface PermissionsCommandOptions {
@@ -47,19 +47,3 @@ export async function permissionsCommand(options: PermissionsCommandOptions): Pr
   return 0;
 }
 
-/** Whether a `loadConfig` error means the file could not be read at all (exit code 2). */
-export function isUnreadableConfig(error: ConfigError): boolean {
-  return error.issues.length === 1 && error.issues[0]!.line === 0 &&
-    error.issues[0]!.message.startsWith("Cannot read config");
-}
-
-/** Reports a `loadConfig` failure; returns 2 when the file cannot be read, else 1. */
-export function reportLoadError(error: unknown, err: (line: string) => void): number {
-  if (error instanceof ConfigError) {
-    const unreadable = isUnreadableConfig(error);
-    err(unreadable ? error.message : `Invalid configuration:\n${error.message}`);
-    return unreadable ? 2 : 1;
-  }
-  err(`Cannot load config: ${error instanceof Error ? error.message : String(error)}`);
-  return 2;
-}

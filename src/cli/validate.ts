@@ -23,7 +23,7 @@ import { registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
 import { VaultClient } from "../vault/mod.ts";
 import { checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
-import { isUnreadableConfig, reportLoadError } from "./permissions.ts";
+import { isUnreadableConfig, reportLoadError } from "./_start_up.ts";
 
 /** Options of {@linkcode validateCommand}. */
 export interface ValidateCommandOptions {
