@@ -46,4 +46,3 @@ export async function permissionsCommand(options: PermissionsCommandOptions): Pr
   }
   return 0;
 }
-

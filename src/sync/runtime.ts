@@ -17,7 +17,6 @@ import { Syncer, type SyncResult } from "./syncer.ts";
 import type { SidecarRuntime } from "./sidecar.ts";
 
 const log = getLogger(["secrets-sync", "sync"]);
-const vaultLog = getLogger(["secrets-sync", "vault"]);
 
 /** Options of {@linkcode Runtime}. */
 export interface RuntimeOptions {
@@ -184,14 +183,7 @@ export class Runtime implements SidecarRuntime {
           hook.kind,
           hook.status === "ok" ? "success" : hook.status === "timeout" ? "timeout" : "failure",
         );
-        if (hook.status !== "ok") {
-          log.warn("On-change hook {kind} of {secret} failed: {error}", {
-            secret: result.secret,
-            kind: hook.kind,
-            status: hook.status,
-            error: hook.error ?? hook.status,
-          });
-        }
+        // The hook runner (sink/hooks.ts) logs each run once; here only the metric.
       }
       const written = result.files.filter((f) => f.result === "written").map((f) => f.path);
       const properties = {
@@ -245,11 +237,8 @@ export class Runtime implements SidecarRuntime {
         metrics?.setTokenTtl(event.credentials, event.seconds ?? Infinity);
         break;
       case "breaker":
+        // The client logs the transition (vault/vault_client.ts); here only the metric.
         metrics?.setBreakerState(event.credentials, event.state);
-        vaultLog.info("Circuit breaker of {credentials} is {state}", {
-          credentials: event.credentials,
-          state: event.state,
-        });
         break;
     }
   }

@@ -160,8 +160,8 @@ export class Sidecar {
       count: plan.secrets.length,
       config: plan.file,
     });
-    const removed = await this.#runtime.cleanupTemps().catch(() => 0);
-    if (removed > 0) log.info("Removed {count} leftover temp file(s)", { count: removed });
+    // The sink logs what it removed.
+    await this.#runtime.cleanupTemps().catch(() => 0);
     for (const secret of plan.secrets) {
       try {
         this.#runtime.compile(secret);
