@@ -13,6 +13,12 @@ import { resolveId, UnknownIdError } from "./_owner.ts";
 import { describeKind, describeOsError } from "./sink_error.ts";
 import { joinPath, splitPath, tempName } from "./_temp_name.ts";
 
+/**
+ * The probe file is named like a temp file of a target called this (so a leftover is cleaned up at
+ * the next start) and cannot be mistaken for a write in progress.
+ */
+export const PROBE_NAME = "secrets-sync-check";
+
 /** A planned file the sink will not be able to write. */
 export interface OutputProblem {
   /** The file's path. */
@@ -142,7 +148,7 @@ async function probeDirectory(
   dir: string,
   random: Random,
 ): Promise<string | undefined> {
-  const temp = joinPath(dir, tempName("check", random));
+  const temp = joinPath(dir, tempName(PROBE_NAME, random));
   try {
     const handle = await fs.open(temp, { write: true, createNew: true, mode: 0o600 });
     handle.close();

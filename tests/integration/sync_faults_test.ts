@@ -120,9 +120,14 @@ function versionOf(content: string): number | undefined {
 
 const TEMP = /^\..*\.secrets-sync\.[0-9a-z]{10}\.tmp$/;
 
+/** Temp files of writes in progress (not the start-up check's probe, which writes nothing). */
 async function temps(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const entry of Deno.readDir(dir)) if (TEMP.test(entry.name)) out.push(entry.name);
+  for await (const entry of Deno.readDir(dir)) {
+    if (TEMP.test(entry.name) && !entry.name.startsWith(".secrets-sync-check.")) {
+      out.push(entry.name);
+    }
+  }
   return out;
 }
 
