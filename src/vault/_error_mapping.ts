@@ -22,6 +22,11 @@ export interface ErrorFromResponseOptions {
   action: string;
   /** @default "other" */
   context?: RequestContext;
+  /**
+   * Put in front of the error's `detail` (not its message), e.g. `"token lookup failed"` →
+   * `token lookup failed: Vault is sealed (HTTP 503)`; a function gets the kind.
+   */
+  detailPrefix?: string | ((kind: VaultErrorKind) => string);
   /** Current time in ms, to resolve an HTTP-date `Retry-After`. */
   nowMs: number;
 }
@@ -108,7 +113,8 @@ const DEFAULT_DETAIL: Partial<Record<VaultErrorKind, string>> = {
 
 /** Builds the typed error for a non-success answer. */
 export function errorFromResponse(options: ErrorFromResponseOptions): VaultError {
-  const { status, body, retryAfter, path, action, context = "other", nowMs } = options;
+  const { status, body, retryAfter, path, action, context = "other", nowMs, detailPrefix } =
+    options;
   const detail = errorDetail(body);
   const kind = kindForStatus(status, detail, context);
   const text = detail !== "" ? detail : DEFAULT_DETAIL[kind] ?? "request failed";
@@ -118,6 +124,11 @@ export function errorFromResponse(options: ErrorFromResponseOptions): VaultError
   return new VaultError(`Cannot ${action}: ${text} (HTTP ${status})`, {
     kind,
     status,
+    detail: detailPrefix === undefined
+      ? `${text} (HTTP ${status})`
+      : `${
+        typeof detailPrefix === "string" ? detailPrefix : detailPrefix(kind)
+      }: ${text} (HTTP ${status})`,
     ...(path !== undefined ? { path } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });

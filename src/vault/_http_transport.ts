@@ -10,6 +10,7 @@ import { VaultError } from "./vault_error.ts";
 import { errorDetail, kindForStatus } from "./_error_mapping.ts";
 import { readBodyCapped } from "./_response_body.ts";
 import { allowedRedirect, FOLLOWED_REDIRECTS, MAX_REDIRECTS } from "./_redirect_policy.ts";
+import { describeNetworkError } from "./_network_error.ts";
 
 /** One configured server: the origin the user wrote, and how fetch reaches it. */
 export interface Endpoint {
@@ -112,10 +113,11 @@ export class HttpTransport {
         const index = (first + i) % count;
         const last = i === count - 1;
         let response: ApiResponse;
+        const endpoint = this.#endpoints[index]!;
         try {
-          response = await this.#exchange(this.#endpoints[index]!, request, signal);
+          response = await this.#exchange(endpoint, request, signal);
         } catch (err) {
-          const mapped = this.#mapThrown(err, request, signal);
+          const mapped = this.#mapThrown(err, request, signal, endpoint.origin);
           // A timeout used up the deadline: no time left for another address, but the next
           // request starts elsewhere.
           if (mapped.kind === "timeout" || FAILOVER_THROWN.has(mapped.kind)) {
@@ -138,20 +140,24 @@ export class HttpTransport {
     }
   }
 
-  #mapThrown(err: unknown, request: ApiRequest, signal: AbortSignal): VaultError {
+  #mapThrown(err: unknown, request: ApiRequest, signal: AbortSignal, origin: string): VaultError {
     if (err instanceof VaultError) return err;
     const path = stripQuery(request.path);
     if (request.signal?.aborted) throw request.signal.reason;
     if (signal.aborted && signal.reason instanceof DeadlineExceeded) {
-      return new VaultError(
-        `Cannot complete "${path}": no answer within ${this.#timeoutMs}ms`,
-        { kind: "timeout", path, cause: err },
-      );
+      const detail = `no answer from ${hostPortOf(origin)} within ${this.#timeoutMs}ms`;
+      return new VaultError(`Cannot complete "${path}": ${detail}`, {
+        kind: "timeout",
+        path,
+        detail,
+        cause: err,
+      });
     }
-    const reason = err instanceof Error ? err.message : String(err);
-    return new VaultError(`Cannot reach Vault for "${path}": ${oneLine(reason)}`, {
+    const detail = describeNetworkError(err, origin);
+    return new VaultError(`Cannot reach Vault for "${path}": ${detail}`, {
       kind: "unavailable",
       path,
+      detail,
       cause: err,
     });
   }
@@ -260,7 +266,8 @@ export function stripQuery(path: string): string {
   return i === -1 ? path : path.slice(0, i);
 }
 
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+/** `host:port` of an origin, the default port made explicit. */
+function hostPortOf(origin: string): string {
+  const url = new URL(origin);
+  return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }

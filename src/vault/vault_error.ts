@@ -30,6 +30,11 @@ export interface VaultErrorOptions {
   path?: string;
   /** How long the server asked us to wait (429 `Retry-After`), ms. */
   retryAfterMs?: number;
+  /**
+   * What went wrong without the action, for composing another message: `connection refused at
+   * vault:8200`, `permission denied (HTTP 403)`. @default the message
+   */
+  detail?: string;
   /** The underlying error. */
   cause?: unknown;
 }
@@ -58,6 +63,8 @@ export class VaultError extends Error {
   readonly path?: string;
   /** How long the server asked to wait (429 `Retry-After`, or the breaker's cooldown), ms. */
   readonly retryAfterMs?: number;
+  /** What went wrong without the action (see {@linkcode VaultErrorOptions.detail}). */
+  readonly detail: string;
 
   /** Creates the error; `options.kind` decides how callers treat it. */
   constructor(message: string, options: VaultErrorOptions) {
@@ -66,6 +73,7 @@ export class VaultError extends Error {
     if (options.status !== undefined) this.status = options.status;
     if (options.path !== undefined) this.path = options.path;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail ?? message;
   }
 }
 
@@ -89,7 +97,10 @@ export function isTransient(err: unknown): boolean {
   return false;
 }
 
-/** Whether `kind` is transient (see {@linkcode isTransient}). */
-export function isTransientKind(kind: VaultErrorKind): boolean {
-  return TRANSIENT_KINDS.has(kind);
+/**
+ * Whether an error kind is transient (see {@linkcode isTransient}); takes any kind string, as sync
+ * results carry them (`"template"`, `"write"`, … are not).
+ */
+export function isTransientKind(kind: string): boolean {
+  return TRANSIENT_KINDS.has(kind as VaultErrorKind);
 }
