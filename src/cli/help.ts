@@ -18,7 +18,9 @@ USAGE
 COMMANDS
   run            Keep every secret in sync until SIGTERM/SIGINT (default). SIGHUP reloads the config.
   once           Sync every secret once; exit 0 only if all succeeded (for init containers).
-                   --timeout DURATION   give up on transient failures after this long (default 60s)
+                   --timeout DURATION   give up on transient failures after this long (default 60s);
+                   a rejected token, role-id or secret-id or an unreadable credential file ends it
+                   at once
   isready        Exit 0 when the running sidecar is ready: reads the status file (fresh heartbeat),
                    asks /ready when the sidecar serves HTTP. For container healthchecks.
   validate       Check a config: every error at once with file:line:column and key; on this

@@ -1,8 +1,9 @@
 /**
  * `once`: sync every secret once and exit — for init containers. Exit 0 only when every secret
  * succeeded, 1 otherwise, 2 for an invalid config. Transient failures (Vault unavailable, sealed,
- * rate limited, timeouts) are retried with backoff until `--timeout`; permanent ones (403, 404,
- * template errors) fail at once.
+ * rate limited, timeouts, a login that failed for one of those) are retried with backoff until
+ * `--timeout`; permanent ones fail at once: a rejected token, role-id or secret-id, an unreadable
+ * credential file, 403, 404, template errors. The classification is vault's `isTransientKind`.
  *
  * @module
  */
@@ -10,20 +11,10 @@ import { getLogger } from "@logtape/logtape";
 import type { SecretPlan } from "../config/mod.ts";
 import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { Runtime, type SyncResult } from "../sync/mod.ts";
+import { isTransientKind } from "../vault/mod.ts";
 import { describeStartError, startUp } from "./_start_up.ts";
 
 const log = getLogger(["secrets-sync", "once"]);
-
-/** Error kinds worth another try within `once`'s deadline. */
-const TRANSIENT_KINDS = new Set([
-  "unavailable",
-  "timeout",
-  "sealed",
-  "standby",
-  "rate_limited",
-  "circuit_open",
-  "auth_failed",
-]);
 
 /** Options of {@linkcode onceCommand}. */
 export interface OnceCommandOptions {
@@ -91,7 +82,7 @@ async function syncWithRetry(
   for (let attempt = 1;; attempt++) {
     const result = await runtime.sync(secret, signal);
     runtime.recordResult(result);
-    if (result.status === "ok" || !TRANSIENT_KINDS.has(result.errorKind) || signal.aborted) {
+    if (result.status === "ok" || !isTransientKind(result.errorKind) || signal.aborted) {
       return result;
     }
     const delay = Math.max(

@@ -19,7 +19,7 @@ import {
 } from "../config/mod.ts";
 import { Redactor } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import { registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
+import { loginWaitMs, registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
 import { VaultClient } from "../vault/mod.ts";
 import { checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
@@ -232,9 +232,10 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
       if (!c.ready()) {
         const wait = AbortSignal.any([
           controller.signal,
-          AbortSignal.timeout(plan.store.requestTimeoutMs),
+          AbortSignal.timeout(loginWaitMs(plan)),
         ]);
-        await c.waitReady(wait).catch(() => {});
+        // A refused connection or a rejected token is known as soon as the server answers.
+        await c.waitForLogin(wait).catch(() => {});
       }
       const dryRun: SecretPlan = {
         ...secret,

@@ -26,6 +26,15 @@ export interface RuntimeOptions {
   random?: Random;
 }
 
+/**
+ * How long a sync waits for its client's login to succeed or fail: one request deadline, plus a
+ * little, so that a login whose request times out reports that (with the host) before the wait
+ * gives up.
+ */
+export function loginWaitMs(plan: Plan): number {
+  return plan.store.requestTimeoutMs + 250;
+}
+
 /** Registers every credential value of a plan with the redactor. */
 export function registerPlanSecrets(plan: Plan, redactor: Redactor): void {
   for (const auth of Object.values(plan.credentials)) registerAuth(auth, redactor);
@@ -115,8 +124,9 @@ export class Runtime implements SidecarRuntime {
   }
 
   /**
-   * Syncs `secret` once its client has logged in (waiting at most one request deadline, so a
-   * first sync right after start does not fail just because the login is still in flight).
+   * Syncs `secret` once its client has logged in or failed to (waiting at most one request
+   * deadline, so a first sync right after start does not fail just because the login is still in
+   * flight, and one whose login failed says why at once).
    */
   async sync(secret: SecretPlan, signal: AbortSignal): Promise<SyncResult> {
     const client = this.client(secret.credentials);
@@ -124,12 +134,12 @@ export class Runtime implements SidecarRuntime {
       const controller = new AbortController();
       const timer = this.#clock.setTimeout(
         () => controller.abort(),
-        this.#plan.store.requestTimeoutMs,
+        loginWaitMs(this.#plan),
       );
       try {
-        await client.waitReady(AbortSignal.any([signal, controller.signal]));
+        await client.waitForLogin(AbortSignal.any([signal, controller.signal]));
       } catch {
-        // Not logged in yet: the sync fails with auth_failed and the scheduler backs off.
+        // No login result within the deadline: the sync fails saying so, and is retried.
       } finally {
         this.#clock.clearTimeout(timer);
       }

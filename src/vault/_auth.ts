@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { AuthPlan } from "../config/plan.ts";
 import type { VaultOperation } from "./vault_event.ts";
-import { VaultError } from "./vault_error.ts";
+import { isTransientKind, VaultError } from "./vault_error.ts";
 import { errorFromHttp } from "./_error_mapping.ts";
 import type { ApiRequest, ApiResponse } from "./_http_transport.ts";
 import { CredentialFile, type CredentialFs } from "./_credential_file.ts";
@@ -188,6 +188,8 @@ export class AppRoleAuth implements AuthMethod {
         path,
         action: "log in with AppRole",
         context: "login",
+        detailPrefix: (kind) =>
+          isTransientKind(kind) ? "AppRole login failed" : "AppRole login rejected",
         nowMs: this.#deps.nowMs(),
       });
     }
@@ -232,6 +234,7 @@ export class AppRoleAuth implements AuthMethod {
         path,
         action: "unwrap the AppRole secret-id",
         context: "login",
+        detailPrefix: "cannot unwrap the wrapped secret-id",
         nowMs: this.#deps.nowMs(),
       });
     }

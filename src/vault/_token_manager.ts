@@ -10,7 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import type { ResiliencePlan } from "../config/plan.ts";
 import { backoffDelay, type Clock, type Random, sleep, type TimerId } from "../resilience/mod.ts";
 import type { VaultEvent } from "./vault_event.ts";
-import { isTransient, VaultError } from "./vault_error.ts";
+import { isTransient, VaultError, type VaultErrorKind } from "./vault_error.ts";
 import { errorFromHttp } from "./_error_mapping.ts";
 import type { ApiCaller, AuthMethod } from "./_auth.ts";
 import { isCapped, MIN_STEP_MS, type NextStep, planNextStep } from "./_token_schedule.ts";
@@ -82,7 +82,10 @@ export class TokenManager {
   #timer: TimerId | undefined;
   #acquiring: Promise<void> | undefined;
   #reauth: Promise<boolean> | undefined;
+  /** Called after every login attempt (success or failure); each checks its own condition. */
   #waiters = new Set<() => void>();
+  /** Why there is no usable token: the last failed login, rejection or expiry; cleared on login. */
+  #failure: VaultError | undefined;
   #started = false;
 
   constructor(options: TokenManagerOptions) {
@@ -127,22 +130,62 @@ export class TokenManager {
 
   /** Resolves once {@linkcode ready}; rejects with the signal's reason on abort. */
   waitReady(signal?: AbortSignal): Promise<void> {
-    if (this.ready()) return Promise.resolve();
+    return this.#waitUntil(() => this.ready(), signal);
+  }
+
+  /**
+   * Resolves once a usable token is held or a login attempt has failed (at once when one already
+   * has): then {@linkcode notReadyError} says why. Rejects with the signal's reason on abort.
+   */
+  waitForLogin(signal?: AbortSignal): Promise<void> {
+    return this.#waitUntil(() => this.ready() || this.#failure !== undefined, signal);
+  }
+
+  /**
+   * Why reads are refused now, as the error to throw for `action`: the kind of the last login
+   * failure (transient for network trouble, `auth_failed` for a rejected or unreadable
+   * credential), `auth_failed` for a rejected or expired token, `timeout` while no login has
+   * finished yet. The message names the cause:
+   * `Cannot read secret "secret/app": not logged in to Vault: connection refused at vault:8200`.
+   */
+  notReadyError(action: string): VaultError {
+    let kind: VaultErrorKind = "timeout";
+    let detail = "the login has not finished yet";
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      kind = failure.kind;
+      detail = failure.detail;
+    } else if (this.#token !== undefined && !this.ready()) {
+      kind = "auth_failed";
+      detail = "the token has expired";
+    }
+    return new VaultError(`Cannot ${action}: not logged in to Vault: ${detail}`, {
+      kind,
+      detail: `not logged in to Vault: ${detail}`,
+      ...(failure?.status !== undefined ? { status: failure.status } : {}),
+      ...(failure?.path !== undefined ? { path: failure.path } : {}),
+      ...(failure !== undefined ? { cause: failure } : {}),
+    });
+  }
+
+  #waitUntil(done: () => boolean, signal?: AbortSignal): Promise<void> {
+    if (done()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
-      const done = () => {
-        this.#waiters.delete(done);
+      const check = () => {
+        if (!done()) return;
+        this.#waiters.delete(check);
         signal?.removeEventListener("abort", onAbort);
         resolve();
       };
       const onAbort = () => {
-        this.#waiters.delete(done);
+        this.#waiters.delete(check);
         reject(signal?.reason);
       };
-      this.#waiters.add(done);
+      this.#waiters.add(check);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -199,7 +242,7 @@ export class TokenManager {
       this.#scheduleNext();
       return true;
     } catch (err) {
-      this.#logLoginFailure(err, undefined);
+      this.#onLoginFailure(err, undefined);
       this.#acquireInBackground();
       return false;
     }
@@ -225,7 +268,7 @@ export class TokenManager {
         if (signal.aborted) return;
         failures++;
         const delayMs = this.#loginBackoff(err, failures);
-        this.#logLoginFailure(err, delayMs);
+        this.#onLoginFailure(err, delayMs);
         await sleep(delayMs, { clock: this.#clock, signal });
       }
     }
@@ -247,8 +290,11 @@ export class TokenManager {
     );
   }
 
-  #logLoginFailure(err: unknown, retryInMs: number | undefined): void {
-    const kind = err instanceof VaultError ? err.kind : "auth_failed";
+  /** Records why the login failed (for reads and waiters), then emits and logs it. */
+  #onLoginFailure(err: unknown, retryInMs: number | undefined): void {
+    this.#failure = loginFailure(err);
+    this.#wake();
+    const kind = this.#failure.kind;
     this.#emit({
       type: "login",
       credentials: this.#credentials,
@@ -260,6 +306,7 @@ export class TokenManager {
       method: this.#auth.method,
       kind,
       error: err instanceof Error ? err.message : String(err),
+      reason: this.#failure.detail,
       ...(retryInMs !== undefined ? { retryInMs: Math.round(retryInMs) } : {}),
     };
     const loginRejected = this.#auth.method === "approle" && err instanceof VaultError &&
@@ -284,12 +331,14 @@ export class TokenManager {
           kind: "auth_failed",
           status: 403,
           path: "auth/token/lookup-self",
+          detail: "the token was rejected by the server (HTTP 403)",
         });
       }
       if (isExpired(lookup)) {
         throw new VaultError("Cannot use token: it has expired", {
           kind: "auth_failed",
           path: "auth/token/lookup-self",
+          detail: "the token has expired",
         });
       }
       leaseSeconds = lookup.ttl;
@@ -299,6 +348,7 @@ export class TokenManager {
     }
     this.#token = result.token;
     this.#invalid = false;
+    this.#failure = undefined;
     this.#capped = false;
     this.#renewable = renewable && leaseSeconds > 0;
     this.#incrementSeconds = incrementSeconds;
@@ -317,7 +367,11 @@ export class TokenManager {
       outcome: "success",
     });
     this.#emitTtl();
-    for (const wake of [...this.#waiters]) wake();
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const check of [...this.#waiters]) check();
   }
 
   /** lookup-self: the token's data, or `"invalid"` on 403. @throws {VaultError} otherwise */
@@ -339,6 +393,7 @@ export class TokenManager {
         path,
         action: "look up the token",
         context: "token",
+        detailPrefix: "token lookup failed",
         nowMs: this.#clock.now(),
       });
     }
@@ -357,8 +412,13 @@ export class TokenManager {
     return (await this.#lookup(token, signal)) !== "invalid";
   }
 
-  #markInvalid(): void {
+  #markInvalid(detail = "the token was rejected by the server"): void {
     this.#invalid = true;
+    this.#failure = new VaultError(`Cannot use token: ${detail}`, {
+      kind: "auth_failed",
+      path: "auth/token/lookup-self",
+      detail,
+    });
     this.#emitTtl();
   }
 
@@ -437,7 +497,7 @@ export class TokenManager {
     }
     if (isExpired(lookup)) {
       this.#expiresAt = this.#clock.now();
-      this.#markInvalid();
+      this.#markInvalid("the token has expired");
       log.warn("Token has expired and cannot be replaced; update the token", {
         credentials: this.#credentials,
       });
@@ -571,4 +631,18 @@ export class TokenManager {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/**
+ * A failed login as the error reads report: VaultErrors as they are (their `detail` names the
+ * cause); anything else — a credential file that cannot be read — is a rejected credential.
+ */
+function loginFailure(err: unknown): VaultError {
+  if (err instanceof VaultError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new VaultError(message, {
+    kind: "auth_failed",
+    detail: message.replace(/^Cannot /, "cannot "),
+    cause: err,
+  });
 }

@@ -36,6 +36,7 @@
 export type { SecretData, SecretRef } from "./secret_ref.ts";
 export {
   isTransient,
+  isTransientKind,
   VaultError,
   type VaultErrorKind,
   type VaultErrorOptions,

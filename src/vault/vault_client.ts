@@ -205,6 +205,16 @@ export class VaultClient {
     return this.#tokens.waitReady(signal);
   }
 
+  /**
+   * Resolves once a usable token is held or a login attempt has failed — at once when one already
+   * has — so a caller learns a refused connection or a rejected token in the time the server
+   * takes to answer, not after a whole deadline. Reads then throw why they cannot run (see
+   * {@linkcode readSecret}). Rejects with the signal's reason on abort.
+   */
+  waitForLogin(signal?: AbortSignal): Promise<void> {
+    return this.#tokens.waitForLogin(signal);
+  }
+
   /** Remaining token TTL, seconds; `undefined` without a token or for one that never expires. */
   tokenTtlSeconds(): number | undefined {
     return this.#tokens.ttlSeconds();
@@ -220,7 +230,10 @@ export class VaultClient {
    *
    * @throws {VaultError} `not_found`, `deleted`, `destroyed`, `permission_denied`, `sealed`,
    * `standby`, `rate_limited` (with `retryAfterMs`), `unavailable`, `timeout`,
-   * `invalid_response`, `bad_request`, `auth_failed` (no token yet) or `circuit_open`
+   * `invalid_response`, `bad_request` or `circuit_open`; without a usable token, the kind of the
+   * last login failure with its cause in the message (`auth_failed` for a rejected or unreadable
+   * credential, `unavailable`/`timeout`/… for network trouble, `timeout` before a login has
+   * finished)
    */
   readSecret(ref: SecretRef, options: ReadOptions = {}): Promise<SecretData> {
     const { signal } = options;
@@ -318,9 +331,7 @@ export class VaultClient {
       throw new VaultError(`Cannot ${action}: client closed`, { kind: "unavailable" });
     }
     const token = this.#tokens.token;
-    if (token === undefined || !this.#tokens.ready()) {
-      throw new VaultError(`Cannot ${action}: not logged in to Vault`, { kind: "auth_failed" });
-    }
+    if (token === undefined || !this.#tokens.ready()) throw this.#tokens.notReadyError(action);
     try {
       return await this.#guarded(() => attempt(token));
     } catch (err) {

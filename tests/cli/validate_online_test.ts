@@ -1,9 +1,18 @@
 /** `validate --online` against a real server: reads and renders every secret, writes nothing. */
 import { validateCommand } from "../../src/cli/validate.ts";
-import { assertEquals, assertNotIncludes, assertStringIncludes } from "../support/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotIncludes,
+  assertStringIncludes,
+} from "../support/assert.ts";
+import { startFaultProxy } from "../support/fault_proxy.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { makeTestPki, requireOpenssl } from "../support/pki.ts";
 import { readIfExists } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
+
+const openssl = await requireOpenssl(import.meta.url);
 
 const GRANTED = () => Promise.resolve({ state: "granted" } as Deno.PermissionStatus);
 
@@ -112,4 +121,79 @@ Deno.test("validate --online reports a secret that does not exist", async () => 
   });
   assertEquals(code, 1);
   assertStringIncludes(err[0]!, 'Secret "api": cannot read: ');
+});
+
+Deno.test({
+  name: "validate --online names why it is not logged in, within the request timeout",
+  ignore: !openssl,
+}, async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  const pki = await makeTestPki(dir.path);
+  await using tls = await startOpenBao({
+    tls: { certFile: pki.cert, keyFile: pki.key, caFile: pki.ca },
+  });
+  await using proxy = await startFaultProxy(bao.address);
+  proxy.setMode({ kind: "drop" });
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const path = dir.join("config.yaml");
+  await Deno.writeTextFile(
+    path,
+    config(dir.path).replace("requestTimeout: 5s", "requestTimeout: 2s"),
+  );
+  const wrongToken = `wrong-${crypto.randomUUID()}`;
+  const cases: Array<[string, Record<string, string>, string]> = [
+    [
+      "connection refused",
+      { VAULT_ADDR: `http://127.0.0.1:${closedPort}`, VAULT_TOKEN: bao.rootToken },
+      `not logged in to Vault: connection refused at 127.0.0.1:${closedPort}`,
+    ],
+    [
+      "DNS",
+      { VAULT_ADDR: "http://vault.invalid:8200", VAULT_TOKEN: bao.rootToken },
+      'not logged in to Vault: cannot resolve host "vault.invalid" (DNS',
+    ],
+    [
+      "untrusted certificate",
+      { VAULT_ADDR: tls.address, VAULT_TOKEN: tls.rootToken },
+      `not logged in to Vault: TLS certificate of ${
+        tls.address.replace("https://", "")
+      } is not trusted (UnknownIssuer): set tlsCACert (or VAULT_CACERT) to the CA that signed it`,
+    ],
+    [
+      "rejected token",
+      { VAULT_ADDR: bao.address, VAULT_TOKEN: wrongToken },
+      "not logged in to Vault: the token was rejected by the server (HTTP 403)",
+    ],
+    [
+      "no answer",
+      { VAULT_ADDR: proxy.address, VAULT_TOKEN: bao.rootToken },
+      `not logged in to Vault: no answer from 127.0.0.1:${proxy.port} within 2000ms`,
+    ],
+  ];
+  for (const [name, env, reason] of cases) {
+    const err: string[] = [];
+    const started = Date.now();
+    const code = await validateCommand({
+      configPath: path,
+      env: (n) => env[n],
+      online: true,
+      out: () => {},
+      err: (l) => err.push(l),
+      query: GRANTED,
+    });
+    const ms = Date.now() - started;
+    assertEquals(code, 1, name);
+    assertEquals(err.length, 3, `${name}: ${err.join("\n")}`);
+    for (const [i, secret] of ["db", "api"].entries()) {
+      assertStringIncludes(err[i]!, `Secret "${secret}": cannot read: `, name);
+      assertStringIncludes(err[i]!, reason, `${name}: ${err[i]}`);
+    }
+    // One request deadline at most (2 s), not one per secret or the 60 s online bound.
+    assert(ms < 3_500, `${name}: took ${ms} ms`);
+    assertNotIncludes(err.join("\n"), wrongToken);
+    assertNotIncludes(err.join("\n"), bao.rootToken);
+  }
 });

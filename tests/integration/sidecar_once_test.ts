@@ -142,3 +142,78 @@ Deno.test("run keeps a file in sync with changes in Vault and stops on SIGTERM w
   assertNotIncludes(output, "second-password");
   assertNotIncludes(output, bao.rootToken);
 });
+
+/** Runs `once` with `--timeout 30s`; returns its exit code, output and how long it took. */
+async function onceFor(configPath: string, env: Record<string, string>) {
+  const started = Date.now();
+  await using sidecar = startSidecar({
+    args: ["once", "--config", configPath, "--timeout", "30s"],
+    env,
+  });
+  const { code } = await sidecar.status;
+  return { code, output: sidecar.stdout() + sidecar.stderr(), ms: Date.now() - started };
+}
+
+Deno.test("once ends at once, with exit 1 and the reason, when the server rejects the token", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  await Deno.mkdir(dir.join("out"));
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(configPath, config(dir.join("out")));
+  const wrongToken = `wrong-${crypto.randomUUID()}`;
+  const result = await onceFor(configPath, {
+    VAULT_ADDR: bao.address,
+    VAULT_TOKEN: wrongToken,
+    STATUS_FILE: dir.join("status"),
+  });
+  assertEquals(result.code, 1, result.output);
+  assert(result.ms < 10_000, `took ${result.ms} ms (the timeout is 30 s)`);
+  assertStringIncludes(
+    result.output,
+    'Cannot read secret \\"secret/app/db\\": not logged in to Vault: the token was rejected by the server (HTTP 403)',
+  );
+  assertNotIncludes(result.output, wrongToken);
+});
+
+Deno.test("once ends at once when AppRole rejects the secret-id or the token file cannot be read", async () => {
+  await using bao = await startOpenBao();
+  await using dir = await tmpDir();
+  await Deno.mkdir(dir.join("out"));
+  await bao.enableAppRole();
+  await bao.createRole("app");
+  const roleId = await bao.roleId("app");
+  const wrongSecretId = crypto.randomUUID();
+  const approle = config(dir.join("out")).replace(
+    '  authMethod: token\n  token: "${VAULT_TOKEN}"\n',
+    `  authMethod: approle\n  roleId: ${roleId}\n  secretId: "\${WRONG_SECRET_ID}"\n`,
+  );
+  const tokenFile = config(dir.join("out")).replace(
+    '  token: "${VAULT_TOKEN}"\n',
+    `  tokenFile: ${dir.join("missing-token")}\n`,
+  );
+  const cases: Array<[string, string]> = [
+    [
+      approle,
+      "not logged in to Vault: AppRole login rejected: invalid role or secret ID (HTTP 400)",
+    ],
+    [
+      tokenFile,
+      `not logged in to Vault: cannot read token file \\"${
+        dir.join("missing-token")
+      }\\": No such file or directory`,
+    ],
+  ];
+  for (const [text, reason] of cases) {
+    const configPath = dir.join("config.yaml");
+    await Deno.writeTextFile(configPath, text);
+    const result = await onceFor(configPath, {
+      VAULT_ADDR: bao.address,
+      WRONG_SECRET_ID: wrongSecretId,
+      STATUS_FILE: dir.join("status"),
+    });
+    assertEquals(result.code, 1, result.output);
+    assert(result.ms < 10_000, `took ${result.ms} ms (the timeout is 30 s)`);
+    assertStringIncludes(result.output, reason);
+    assertNotIncludes(result.output, wrongSecretId);
+  }
+});

@@ -7,7 +7,7 @@ import {
 } from "../support/assert.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import type { AuthPlan, StorePlan } from "../../src/config/plan.ts";
-import { VaultClient, VaultError, type VaultEvent } from "../../src/vault/mod.ts";
+import { isTransient, VaultClient, VaultError, type VaultEvent } from "../../src/vault/mod.ts";
 import type { CredentialFs } from "../../src/vault/_credential_file.ts";
 import { FakeVault, json, RESILIENCE, storePlan } from "./_fake_vault.ts";
 import { assertNoneLogged, captureLogs } from "./_log_capture.ts";
@@ -147,14 +147,38 @@ Deno.test("VaultClient refuses a pinned version on a KV v1 mount", async () => {
   assertEquals((err as VaultError).kind, "bad_request");
 });
 
-Deno.test("VaultClient.readSecret() before login throws auth_failed without a request", async () => {
+Deno.test("VaultClient.readSecret() before any login finished throws a transient error without a request", async () => {
   using s = setup();
   const err = await assertRejects(
     () => s.client.readSecret({ mountPath: "secret", key: "app", kvVersion: 2 }),
     VaultError,
   );
-  assertEquals((err as VaultError).kind, "auth_failed");
+  assertEquals((err as VaultError).kind, "timeout");
+  assertEquals(
+    (err as VaultError).message,
+    'Cannot read secret "secret/app": not logged in to Vault: the login has not finished yet',
+  );
   assertEquals(s.vault.requests.length, 0);
+});
+
+Deno.test("VaultClient.waitForLogin() returns when the login fails and reads say why, as a permanent error", async () => {
+  await using logs = await captureLogs();
+  using s = setup({ auth: { ...APPROLE, secretId: "wrong-secret-id" } });
+  const controller = new AbortController();
+  s.client.start(controller.signal);
+  await s.client.waitForLogin();
+  assertFalse(s.client.ready());
+  const err = await assertRejects(
+    () => s.client.readSecret({ mountPath: "secret", key: "app", kvVersion: 2 }),
+    VaultError,
+  );
+  assertEquals((err as VaultError).kind, "auth_failed");
+  assertEquals(isTransient(err), false);
+  assertStringIncludes(
+    (err as VaultError).message,
+    'Cannot read secret "secret/app": not logged in to Vault: AppRole login rejected: ',
+  );
+  assertNoneLogged(logs, ["wrong-secret-id", "role-id-0001"]);
 });
 
 Deno.test("VaultClient keeps retrying a rejected AppRole login with the longest backoff", async () => {
