@@ -36,7 +36,13 @@ export {
   type SecretHealth,
   type SecretState,
 } from "./secret_state.ts";
-export { credentialsInUse, registerPlanSecrets, Runtime, type RuntimeOptions } from "./runtime.ts";
+export {
+  credentialsInUse,
+  loginWaitMs,
+  registerPlanSecrets,
+  Runtime,
+  type RuntimeOptions,
+} from "./runtime.ts";
 export {
   HEARTBEAT_MS,
   LIVE_SETTINGS,
