@@ -27,7 +27,8 @@ COMMANDS
                    machine: every TLS file read and parsed, owner/group names known, output
                    directories there (or createDirs) and writable, the Deno permissions enough.
                    --online  also log in and read each secret once
-  init           Print a commented example config.
+  init           Print a commented example config. With VAULT_ADDR and VAULT_TOKEN set it
+                   validates as printed; without them validate names just those two.
   convert FILE   Convert External Secrets Operator manifests (FILE or - for stdin) to a config.
                    --mount-path M       KV mount for keys without one   --output-dir DIR   target root
   permissions    Print the narrowest Deno permission flags that cover the config.

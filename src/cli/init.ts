@@ -1,13 +1,15 @@
 /**
- * `init`: prints a commented example config to start from. It validates as printed (with
- * VAULT_ADDR and VAULT_TOKEN set); `secrets-sync init > config.yaml`.
+ * `init`: prints a commented example config to start from; `secrets-sync init > config.yaml`.
+ * With VAULT_ADDR and VAULT_TOKEN set it validates as printed (where its output directory,
+ * /secrets, exists or can be created); without them `validate` names just those two variables.
  *
  * @module
  */
 
 /** The example config `init` prints. */
 export const EXAMPLE_CONFIG =
-  `# secrets-sync config. Check it with: secrets-sync validate -c config.yaml
+  `# secrets-sync config. Set VAULT_ADDR and VAULT_TOKEN, then check it with:
+#   secrets-sync validate -c config.yaml
 # Print the Deno permissions it needs with: secrets-sync permissions -c config.yaml
 # \${VAR} and \${VAR:-default} expand from the environment (not inside templates).
 

@@ -92,7 +92,16 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
     for (const issue of issues) err(formatConfigIssue(issue));
     for (const gap of gaps) err(`${file}: ${gap}`);
     const count = issues.length + gaps.length;
-    err(`Invalid configuration: ${count} problem${count === 1 ? "" : "s"} found`);
+    const unset = [...new Set(issues.map((issue) => issue.unsetVariable))];
+    if (gaps.length === 0 && !unset.includes(undefined)) {
+      // Only variables are missing (as with `init`'s config): say which, and nothing else.
+      const names = unset as string[];
+      err(
+        `Invalid configuration: set ${joinAnd(names)} (the config expands ${
+          names.length === 1 ? "it" : "them"
+        }), then validate again`,
+      );
+    } else err(`Invalid configuration: ${count} problem${count === 1 ? "" : "s"} found`);
     return 1;
   }
   const valid = plan!;
@@ -100,6 +109,13 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
   out(`Valid configuration "${file}": ${valid.secrets.length} secret(s), ${files} file(s)`);
   if (!online) return 0;
   return await checkOnline(valid, options);
+}
+
+/** `A`, `A and B`, `A, B and C`. */
+function joinAnd(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
 function queryOption(options: ValidateCommandOptions): { query?: PermissionQuery } {

@@ -13,10 +13,17 @@ import {
   type SourcePosition,
 } from "./source_locator.ts";
 
+/** What else is known about an issue. */
+export interface IssueAbout {
+  /** The environment variable whose absence is the whole problem. */
+  unsetVariable?: string;
+}
+
 interface PendingIssue {
   path: KeyPath;
   message: string;
   target: PositionTarget;
+  unsetVariable?: string;
   /** Set for issues about an environment variable rather than a place in the file. */
   envName?: string;
   /** A known position (YAML syntax errors), used instead of looking up `path`. */
@@ -28,8 +35,8 @@ export class IssueList {
   #items: PendingIssue[] = [];
 
   /** Records a problem with the value (or, with `target: "key"`, the key) at `path`. */
-  add(path: KeyPath, message: string, target: PositionTarget = "value"): void {
-    this.#items.push({ path, message, target });
+  add(path: KeyPath, message: string, target: PositionTarget = "value", about?: IssueAbout): void {
+    this.#items.push({ path, message, target, ...about });
   }
 
   /** Records a problem at a known position (`path` only names the surrounding key). */
@@ -60,7 +67,15 @@ export class IssueList {
         return { file, line: 0, column: 0, key: `env.${item.envName}`, message: item.message };
       }
       const { line, column } = item.at ?? locator.position(item.path, item.target);
-      return { file, line, column, key: formatKeyPath(item.path), message: item.message };
+      const issue: ConfigIssue = {
+        file,
+        line,
+        column,
+        key: formatKeyPath(item.path),
+        message: item.message,
+      };
+      if (item.unsetVariable !== undefined) issue.unsetVariable = item.unsetVariable;
+      return issue;
     });
     // One issue per place: a later one there is usually a consequence of the first (an
     // unexpandable "${VAR}" then also fails as an address).

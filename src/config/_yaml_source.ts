@@ -80,7 +80,14 @@ export function readYaml(text: string, options: ReadYamlOptions): YamlSource {
         const result = expandEnv(node.value, { env });
         for (const name of result.used) if (!envUsed.includes(name)) envUsed.push(name);
         if (result.ok) node.value = result.value;
-        else issues.add(path, result.message);
+        else {
+          issues.add(
+            path,
+            result.message,
+            "value",
+            result.unset !== undefined ? { unsetVariable: result.unset } : undefined,
+          );
+        }
       } else if (node.value !== null) {
         // Numbers and booleans keep their written text; the schema types them per field.
         node.value = typeof node.source === "string" ? node.source : String(node.value);

@@ -16,6 +16,8 @@ export interface ConfigIssue {
   key: string;
   /** What is wrong, never containing a secret value. */
   message: string;
+  /** Set when the whole problem is that this environment variable is not set. */
+  unsetVariable?: string;
 }
 
 /** Formats one issue as `file:line:column: key: message`. */

@@ -11,7 +11,13 @@ export type EnvLookup = (name: string) => string | undefined;
 /** The outcome of {@linkcode expandEnv}. */
 export type ExpandResult =
   | { ok: true; value: string; used: string[] }
-  | { ok: false; message: string; used: string[] };
+  | {
+    ok: false;
+    message: string;
+    used: string[];
+    /** The variable that is not set, when that is the problem. */
+    unset?: string;
+  };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -78,6 +84,7 @@ export function expandEnv(text: string, options: { env: EnvLookup }): ExpandResu
         ok: false,
         message: `Cannot expand "\${${name}}": environment variable ${name} is not set`,
         used,
+        unset: name,
       };
     } else {
       out += value;

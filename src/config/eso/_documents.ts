@@ -8,7 +8,7 @@
 import { parseAllDocuments } from "yaml";
 import { readYaml } from "../_yaml_source.ts";
 import type { EnvLookup } from "../env_expand.ts";
-import type { IssueList } from "../_issues.ts";
+import type { IssueAbout, IssueList } from "../_issues.ts";
 import type { KeyPath, PositionTarget, SourceLocator, SourcePosition } from "../source_locator.ts";
 
 /** One YAML document of a manifest file. */
@@ -107,8 +107,8 @@ function shiftedLocator(locator: SourceLocator, shift: Shift): SourceLocator {
 /** An IssueList view that prefixes paths with `segment` and shifts known positions. */
 function shiftedIssues(issues: IssueList, segment: string, shift: Shift): IssueList {
   return {
-    add: (path: KeyPath, message: string, target?: PositionTarget) =>
-      issues.add([segment, ...path], message, target),
+    add: (path: KeyPath, message: string, target?: PositionTarget, about?: IssueAbout) =>
+      issues.add([segment, ...path], message, target, about),
     addAt: (path: KeyPath, at: SourcePosition, message: string) =>
       issues.addAt([segment, ...path], shiftPosition(at, shift), message),
     addEnv: (name: string, message: string) => issues.addEnv(name, message),
