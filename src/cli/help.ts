@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { SETTINGS_DEFAULTS } from "../config/defaults.ts";
+import { SETTINGS_DEFAULTS } from "../config/mod.ts";
 import { VERSION } from "./version.ts";
 
 const D = SETTINGS_DEFAULTS;

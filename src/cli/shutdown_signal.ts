@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, SYSTEM_CLOCK } from "../resilience/clock.ts";
+import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 
 /** Options of {@linkcode shutdownSignal}. */
 export interface ShutdownSignalOptions {

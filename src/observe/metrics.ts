@@ -5,7 +5,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/clock.ts";
+import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 
 /** State of a circuit breaker, exported as 0 (closed), 1 (half_open), 2 (open) like the seed. */
 export type BreakerState = "closed" | "half_open" | "open";

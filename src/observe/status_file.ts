@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Clock } from "../resilience/clock.ts";
+import type { Clock } from "../resilience/mod.ts";
 import { countSecrets, type ReadinessSnapshot, type StatusCounts } from "./readiness.ts";
 
 /**

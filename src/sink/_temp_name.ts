@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Random } from "../resilience/clock.ts";
+import type { Random } from "../resilience/mod.ts";
 import { SinkError } from "./sink_error.ts";
 
 const TEMP_INFIX = ".secrets-sync.";

@@ -7,8 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
-import type { FilePlan } from "../config/plan.ts";
-import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/clock.ts";
+import type { FilePlan } from "../config/mod.ts";
+import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/mod.ts";
 import { DENO_FS, type FsAdapter, type FsFileHandle } from "./fs_adapter.ts";
 import { type ResolvedIds, resolveIds } from "./_owner.ts";
 import {
@@ -19,7 +19,7 @@ import {
   type SinkStep,
 } from "./sink_error.ts";
 import { joinPath, splitPath, TEMP_PATTERN, tempName } from "./_temp_name.ts";
-import { checkOutputFiles, type OutputProblem } from "./_output_check.ts";
+import { checkOutputFiles, type OutputProblem } from "./output_check.ts";
 
 const log = getLogger(["secrets-sync", "sink"]);
 

@@ -5,8 +5,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { HookPlan } from "../config/plan.ts";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/clock.ts";
+import type { HookPlan } from "../config/mod.ts";
+import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { readBounded } from "./_read_bounded.ts";
 import { describeOsError, isNotPermitted } from "./sink_error.ts";
 

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import type { FilePlan } from "../config/plan.ts";
+import type { FilePlan } from "../config/mod.ts";
 import type { RemoveResult, WriteOptions, WriteResult } from "./file_sink.ts";
 
 export {
@@ -38,7 +38,7 @@ export {
   type WriteResult,
 } from "./file_sink.ts";
 export { DENO_FS, type FsAdapter, type FsFileHandle } from "./fs_adapter.ts";
-export type { OutputProblem } from "./_output_check.ts";
+export type { OutputProblem } from "./output_check.ts";
 export {
   describeHook,
   type HookResult,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SecretPlan } from "../config/plan.ts";
+import type { SecretPlan } from "../config/mod.ts";
 import {
   backoffDelay,
   type Clock,

@@ -6,12 +6,12 @@
  * @module
  */
 import { z } from "zod";
-import type { AuthPlan } from "../config/plan.ts";
+import type { AuthPlan } from "../config/mod.ts";
 import type { VaultOperation } from "./vault_event.ts";
 import { isTransientKind, VaultError } from "./vault_error.ts";
 import { errorFromHttp } from "./_error_mapping.ts";
 import type { ApiRequest, ApiResponse } from "./_http_transport.ts";
-import { CredentialFile, type CredentialFs } from "./_credential_file.ts";
+import { CredentialFile, type CredentialFs } from "./credential_file.ts";
 
 /** Sends one API request on behalf of an auth method (the client adds events and timing). */
 export type ApiCaller = (operation: VaultOperation, request: ApiRequest) => Promise<ApiResponse>;

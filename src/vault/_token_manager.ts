@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { getLogger } from "@logtape/logtape";
-import type { ResiliencePlan } from "../config/plan.ts";
+import type { ResiliencePlan } from "../config/mod.ts";
 import { backoffDelay, type Clock, type Random, sleep, type TimerId } from "../resilience/mod.ts";
 import type { VaultEvent } from "./vault_event.ts";
 import { isTransient, VaultError, type VaultErrorKind } from "./vault_error.ts";

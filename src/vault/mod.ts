@@ -48,11 +48,11 @@ export {
   VaultClient,
   type VaultClientOptions,
 } from "./vault_client.ts";
-export type { CredentialFs } from "./_credential_file.ts";
+export type { CredentialFs } from "./credential_file.ts";
 export {
   checkTlsFiles,
   type CheckTlsFilesOptions,
   TlsFileError,
   type TlsFileProblem,
   type TlsFiles,
-} from "./_tls.ts";
+} from "./tls.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { KvVersion } from "../config/plan.ts";
+import type { KvVersion } from "../config/mod.ts";
 
 /** One KV secret to read. */
 export interface SecretRef {

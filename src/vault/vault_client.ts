@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { getLogger } from "@logtape/logtape";
-import type { AuthPlan, ResiliencePlan, StorePlan } from "../config/plan.ts";
+import type { AuthPlan, ResiliencePlan, StorePlan } from "../config/mod.ts";
 import {
   CircuitBreaker,
   CircuitOpenError,
@@ -28,9 +28,9 @@ import {
   trimSlashes,
 } from "./_kv_response.ts";
 import { type ApiRequest, type ApiResponse, HttpTransport, stripQuery } from "./_http_transport.ts";
-import { createEndpoints, type TlsFiles, tlsWarnings } from "./_tls.ts";
+import { createEndpoints, type TlsFiles, tlsWarnings } from "./tls.ts";
 import { createAuthMethod } from "./_auth.ts";
-import type { CredentialFs } from "./_credential_file.ts";
+import type { CredentialFs } from "./credential_file.ts";
 import { TokenManager } from "./_token_manager.ts";
 
 const log = getLogger(["secrets-sync", "vault"]);

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../support/assert.ts";
-import { CredentialFile, type CredentialFs } from "../../src/vault/_credential_file.ts";
+import { CredentialFile, type CredentialFs } from "../../src/vault/credential_file.ts";
 
 function memoryFs() {
   const files = new Map<string, { text: string; mtime: number }>();

@@ -8,7 +8,7 @@ import {
   originOf,
   type TlsFiles,
   tlsWarnings,
-} from "../../src/vault/_tls.ts";
+} from "../../src/vault/tls.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 

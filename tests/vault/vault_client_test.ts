@@ -8,7 +8,7 @@ import {
 import { FakeClock } from "../support/fake_clock.ts";
 import type { AuthPlan, StorePlan } from "../../src/config/plan.ts";
 import { isTransient, VaultClient, VaultError, type VaultEvent } from "../../src/vault/mod.ts";
-import type { CredentialFs } from "../../src/vault/_credential_file.ts";
+import type { CredentialFs } from "../../src/vault/credential_file.ts";
 import { FakeVault, json, RESILIENCE, storePlan } from "./_fake_vault.ts";
 import { assertNoneLogged, captureLogs } from "./_log_capture.ts";
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { FilePlan } from "../config/plan.ts";
-import type { Random } from "../resilience/clock.ts";
+import type { FilePlan } from "../config/mod.ts";
+import type { Random } from "../resilience/mod.ts";
 import type { FsAdapter } from "./fs_adapter.ts";
 import { resolveId, UnknownIdError } from "./_owner.ts";
 import { describeKind, describeOsError } from "./sink_error.ts";

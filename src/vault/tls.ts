@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { StorePlan, TlsFileField } from "../config/plan.ts";
+import type { StorePlan, TlsFileField } from "../config/mod.ts";
 import type { Endpoint } from "./_http_transport.ts";
 import { createInsecureFetch } from "./_insecure_fetch.ts";
 
