@@ -16,9 +16,9 @@ export type { Span };
 
 /**
  * Runs `fn` inside an active span named `name`. When `fn` throws, the span's status becomes
- * ERROR with the error's kind (its `kind` field when it is a string, else its `name`) as the
- * message and as the `error.type` attribute; the error's message and stack are never recorded,
- * since they might hold values. The error is rethrown.
+ * ERROR with `classify(error)` (the caller's classifier, e.g. vault's `errorKind`; by default the
+ * error's class name) as the message and as the `error.type` attribute; the error's message and
+ * stack are never recorded, since they might hold values. The error is rethrown.
  *
  * @example
  * ```ts
@@ -29,13 +29,14 @@ export function withSpan<T>(
   name: string,
   attributes: SpanAttributes,
   fn: (span: Span) => Promise<T>,
+  classify: (error: unknown) => string = errorName,
 ): Promise<T> {
   const tracer = trace.getTracer(TRACER_NAME);
   return tracer.startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);
     } catch (error) {
-      const kind = errorKind(error);
+      const kind = classify(error);
       span.setAttribute("error.type", kind);
       span.setStatus({ code: SpanStatusCode.ERROR, message: kind });
       throw error;
@@ -45,12 +46,8 @@ export function withSpan<T>(
   });
 }
 
-/** `VaultError`-style `kind` first, then the class name. */
-function errorKind(error: unknown): string {
-  if (error !== null && typeof error === "object") {
-    const { kind, name } = error as { kind?: unknown; name?: unknown };
-    if (typeof kind === "string" && kind !== "") return kind;
-    if (typeof name === "string" && name !== "") return name;
-  }
-  return typeof error;
+/** The error's class name: the default classification of a span's failure. */
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name !== "" ? name : typeof error;
 }

@@ -6,12 +6,11 @@
  */
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
-import { TRACER_NAME, withSpan } from "../observe/mod.ts";
+import { type Span, type SpanAttributes, TRACER_NAME, withSpan } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { HookResult } from "../sink/mod.ts";
 import { parse, type Template } from "../template/mod.ts";
-import type { SecretData, SecretRef } from "../vault/mod.ts";
-import { errorKind, isMissingKind } from "./_error_kind.ts";
+import { errorKind, isMissingKind, type SecretData, type SecretRef } from "../vault/mod.ts";
 import { SHARE_WINDOW_MS, SharedReads } from "./shared_reads.ts";
 import { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";
 
@@ -248,7 +247,7 @@ export class Syncer {
     // Below half of this secret's shortest period, so its own next refresh never reuses the read
     // it made last time (intervals go down to 100 ms).
     const shareWindow = secret.refreshIntervalMs * (1 - secret.jitter) / 2;
-    const [main, ...more] = await withSpan(
+    const [main, ...more] = await step(
       "read",
       { "secret.name": secret.name },
       () =>
@@ -320,7 +319,7 @@ export class Syncer {
     rendered: RenderedFile[],
     signal?: AbortSignal,
   ): Promise<FileOutcome[]> {
-    return withSpan(
+    return step(
       "write",
       { "secret.name": secret.name, "files": rendered.length },
       async () => {
@@ -337,7 +336,7 @@ export class Syncer {
   /** Runs the on-change hooks (only called when a file was written). */
   #hooks(secret: SecretPlan, signal?: AbortSignal): Promise<HookResult[]> {
     if (secret.onChange.length === 0) return Promise.resolve([]);
-    return withSpan(
+    return step(
       "hooks",
       { "secret.name": secret.name, "hooks.count": secret.onChange.length },
       async (span) => {
@@ -350,6 +349,11 @@ export class Syncer {
       },
     );
   }
+}
+
+/** A span of a sync step whose failure is recorded with its error kind. */
+function step<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T>) {
+  return withSpan(name, attributes, fn, errorKind);
 }
 
 /** What the read step returns: the secret, and the bodies of the paths its templates name. */

@@ -35,6 +35,8 @@
  */
 export type { SecretData, SecretRef } from "./secret_ref.ts";
 export {
+  errorKind,
+  isMissingKind,
   isTransient,
   isTransientKind,
   VaultError,

@@ -104,3 +104,28 @@ export function isTransient(err: unknown): boolean {
 export function isTransientKind(kind: string): boolean {
   return TRANSIENT_KINDS.has(kind as VaultErrorKind);
 }
+
+/**
+ * The short kind of any error that ends a sync, for results, metric labels, readiness and traces:
+ * a `VaultError`'s own kind, else one named after the error's class (a template, write, circuit,
+ * abort or timeout error), else `internal`. The one classifier: transient or not is then
+ * {@linkcode isTransientKind} of this.
+ */
+export function errorKind(error: unknown): string {
+  if (error && typeof error === "object") {
+    const kind = (error as { kind?: unknown }).kind;
+    if (typeof kind === "string") return kind;
+    const name = (error as { name?: unknown }).name;
+    if (name === "TemplateError") return "template";
+    if (name === "SinkError") return "write";
+    if (name === "CircuitOpenError") return "circuit_open";
+    if (name === "AbortError") return "aborted";
+    if (name === "TimeoutError") return "timeout";
+  }
+  return "internal";
+}
+
+/** True for the kinds that mean "the secret is not there (any more)". */
+export function isMissingKind(kind: string): boolean {
+  return kind === "not_found" || kind === "deleted" || kind === "destroyed";
+}

@@ -5,6 +5,7 @@
  * @module
  */
 import { withSpan } from "../../src/observe/tracing.ts";
+import { errorKind } from "../../src/vault/vault_error.ts";
 
 await withSpan("test.outer", { secret: "db", attempt: 2, cached: false }, async () => {
   await withSpan("test.inner", { step: "render" }, () => Promise.resolve());
@@ -14,7 +15,7 @@ try {
     throw Object.assign(new Error("the value hunter2-secret-value leaked"), {
       kind: "permission_denied",
     });
-  });
+  }, errorKind);
 } catch {
   // Expected: the span records the kind, the test checks the message never left.
 }

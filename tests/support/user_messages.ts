@@ -320,9 +320,8 @@ export async function errorKinds(): Promise<string[]> {
   const vault = await Deno.readTextFile(new URL("src/vault/vault_error.ts", ROOT));
   const union = /export type VaultErrorKind =([^;]+);/.exec(vault);
   if (!union) throw new Error("src/vault/vault_error.ts: no VaultErrorKind union");
-  const sync = await Deno.readTextFile(new URL("src/sync/_error_kind.ts", ROOT));
-  const fn = /export function errorKind\([\s\S]*?\n\}/.exec(sync);
-  if (!fn) throw new Error("src/sync/_error_kind.ts: no errorKind()");
+  const fn = /export function errorKind\([\s\S]*?\n\}/.exec(vault);
+  if (!fn) throw new Error("src/vault/vault_error.ts: no errorKind()");
   const kinds = [
     ...[...union[1]!.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]!),
     ...[...fn[0].matchAll(/return "([a-z_]+)"/g)].map((m) => m[1]!),
