@@ -9,7 +9,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { SecretPlan } from "../config/mod.ts";
-import { backoffDelay, type Clock, sleep, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import { type Clock, pooledMap, retry, SYSTEM_CLOCK, timeoutSignal } from "../resilience/mod.ts";
 import { Runtime, type SyncResult } from "../sync/mod.ts";
 import { isTransientKind } from "../vault/mod.ts";
 import { describeStartError, startUp } from "./_start_up.ts";
@@ -42,9 +42,12 @@ export async function onceCommand(options: OnceCommandOptions): Promise<number> 
   if (typeof started === "number") return started;
   const { plan, redactor } = started;
   const runtime = new Runtime(plan, { redactor, clock });
-  const controller = new AbortController();
-  const deadline = AbortSignal.any([signal, controller.signal]);
-  const timer = clock.setTimeout(() => controller.abort(new Error("once: timeout")), timeoutMs);
+  const timeout = timeoutSignal(timeoutMs, {
+    clock,
+    signal,
+    reason: () => new Error("once: timeout"),
+  });
+  const deadline = timeout.signal;
   try {
     try {
       runtime.startClients(deadline);
@@ -53,10 +56,12 @@ export async function onceCommand(options: OnceCommandOptions): Promise<number> 
       error(describeStartError(err));
       return 2;
     }
-    const results = await mapLimited(
-      plan.secrets,
-      plan.settings.concurrency,
-      (secret) => syncWithRetry(runtime, secret, deadline, clock),
+    const results = await Array.fromAsync(
+      pooledMap(
+        plan.settings.concurrency,
+        plan.secrets,
+        (secret) => syncWithRetry(runtime, secret, deadline, clock),
+      ),
     );
     const failed = results.filter((r) => r.status !== "ok");
     log.info("Synced {ok} of {total} secret(s) once", {
@@ -66,12 +71,24 @@ export async function onceCommand(options: OnceCommandOptions): Promise<number> 
     });
     return failed.length === 0 ? 0 : 1;
   } finally {
-    clock.clearTimeout(timer);
-    controller.abort();
+    timeout.dispose();
     runtime.close();
   }
 }
 
+/** A sync that failed for a transient reason: `retry` tries again. */
+class TransientSyncError extends Error {
+  override name = "TransientSyncError";
+  constructor(readonly result: SyncResult & { status: "failed" }) {
+    super(result.error.message);
+  }
+}
+
+/**
+ * Syncs until it succeeds, fails for a permanent reason, or the deadline passes; resolves with the
+ * last result either way. Waits between attempts with the plan's backoff (or the server's
+ * Retry-After).
+ */
 async function syncWithRetry(
   runtime: Runtime,
   secret: SecretPlan,
@@ -79,42 +96,26 @@ async function syncWithRetry(
   clock: Clock,
 ): Promise<SyncResult> {
   const r = runtime.plan.settings.resilience;
-  for (let attempt = 1;; attempt++) {
-    const result = await runtime.sync(secret, signal);
-    runtime.recordResult(result);
-    if (result.status === "ok" || !isTransientKind(result.errorKind) || signal.aborted) {
-      return result;
-    }
-    const delay = Math.max(
-      result.retryAfterMs ?? 0,
-      backoffDelay(attempt, {
-        initialMs: r.initialBackoffMs,
-        maxMs: r.maxBackoffMs,
-        multiplier: r.backoffMultiplier,
-        jitter: 0.2,
-      }),
-    );
-    try {
-      await sleep(delay, { clock, signal });
-    } catch {
-      return result;
-    }
+  let last: SyncResult | undefined;
+  try {
+    return await retry(async () => {
+      const result = await runtime.sync(secret, signal);
+      runtime.recordResult(result);
+      last = result;
+      if (result.status === "ok" || !isTransientKind(result.errorKind)) return result;
+      throw new TransientSyncError(result);
+    }, {
+      signal,
+      clock,
+      minTimeout: r.initialBackoffMs,
+      maxTimeout: r.maxBackoffMs,
+      multiplier: r.backoffMultiplier,
+      jitter: 0.2,
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      retryAfterMs: (error) => (error as TransientSyncError).result.retryAfterMs,
+    });
+  } catch (error) {
+    if (last) return last;
+    throw error;
   }
-}
-
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }

@@ -18,7 +18,7 @@ import {
   type TemplatePlan,
 } from "../config/mod.ts";
 import { Redactor } from "../observe/mod.ts";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import { type Clock, SYSTEM_CLOCK, timeoutSignal } from "../resilience/mod.ts";
 import { loginWaitMs, registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
 import { VaultClient } from "../vault/mod.ts";
@@ -208,11 +208,10 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
   const { out, err, clock = SYSTEM_CLOCK, onlineTimeoutMs = 60_000 } = options;
   const redactor = new Redactor();
   registerPlanSecrets(plan, redactor);
-  const controller = new AbortController();
-  const timer = clock.setTimeout(
-    () => controller.abort(new Error("validate --online: timeout")),
-    onlineTimeoutMs,
-  );
+  const timeout = timeoutSignal(onlineTimeoutMs, {
+    clock,
+    reason: () => new Error("validate --online: timeout"),
+  });
   const clients = new Map<string, VaultClient>();
   const client = (name: string): VaultClient => {
     let c = clients.get(name);
@@ -225,7 +224,7 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
         clock,
         onSensitive: (value) => redactor.register(value),
       });
-      c.start(controller.signal);
+      c.start(timeout.signal);
       clients.set(name, c);
     }
     return c;
@@ -246,12 +245,9 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
     for (const secret of plan.secrets) {
       const c = client(secret.credentials);
       if (!c.ready()) {
-        const wait = AbortSignal.any([
-          controller.signal,
-          AbortSignal.timeout(loginWaitMs(plan)),
-        ]);
+        using wait = timeoutSignal(loginWaitMs(plan), { clock, signal: timeout.signal });
         // A refused connection or a rejected token is known as soon as the server answers.
-        await c.waitForLogin(wait).catch(() => {});
+        await c.waitForLogin(wait.signal).catch(() => {});
       }
       const dryRun: SecretPlan = {
         ...secret,
@@ -259,7 +255,7 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
         onMissing: "keep",
         onChange: [],
       };
-      const result: SyncResult = await syncer.sync(dryRun, controller.signal);
+      const result: SyncResult = await syncer.sync(dryRun, timeout.signal);
       if (result.status === "ok") {
         out(`Secret "${secret.name}": read and rendered ${result.files.length} file(s)`);
       } else {
@@ -272,8 +268,7 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
       }
     }
   } finally {
-    clock.clearTimeout(timer);
-    controller.abort();
+    timeout.dispose();
     for (const c of clients.values()) c.close();
   }
   if (failures > 0) {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { abortable } from "./_abortable.ts";
+import { abortable } from "./abortable.ts";
+import { timeoutSignal } from "./timeout_signal.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 
 /** Options for {@linkcode deadline}. */
@@ -33,13 +34,12 @@ export function deadline<T>(p: Promise<T>, ms: number, options: DeadlineOptions 
     throw new RangeError(`Cannot set a deadline: ms must be >= 0, got ${ms}`);
   }
   if (ms >= Number.MAX_SAFE_INTEGER) return abortable(p, signal);
-  const controller = new AbortController();
-  const timer = clock.setTimeout(
-    () => controller.abort(new DOMException("Signal timed out.", "TimeoutError")),
-    ms,
-  );
-  const combined = signal ? AbortSignal.any([controller.signal, signal]) : controller.signal;
-  return abortable(p, combined).finally(() => clock.clearTimeout(timer));
+  const timeout = timeoutSignal(ms, {
+    clock,
+    ...(signal ? { signal } : {}),
+    reason: () => new DOMException("Signal timed out.", "TimeoutError"),
+  });
+  return abortable(p, timeout.signal).finally(timeout.dispose);
 }
 
 /** Whether `error` is the rejection of a {@linkcode deadline} (or of `AbortSignal.timeout`). */

@@ -42,5 +42,8 @@ export {
   SYSTEM_RANDOM,
   type TimerId,
 } from "./clock.ts";
+export { abortable } from "./abortable.ts";
+export { pooledMap } from "./pooled_map.ts";
 export { deadline, type DeadlineOptions, isTimeoutError } from "./deadline.ts";
+export { type TimeoutSignal, timeoutSignal, type TimeoutSignalOptions } from "./timeout_signal.ts";
 export { retry, RetryError, type RetryInfo, type RetryOptions } from "./retry.ts";

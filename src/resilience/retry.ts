@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { abortable } from "./_abortable.ts";
+import { abortable } from "./abortable.ts";
 import { backoffDelay } from "./backoff.ts";
 import { validateBackoff } from "./_validate_backoff.ts";
 import { type Clock, type Random, sleep, SYSTEM_CLOCK, SYSTEM_RANDOM } from "./clock.ts";

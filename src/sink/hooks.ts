@@ -6,7 +6,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { HookPlan } from "../config/mod.ts";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import { type Clock, SYSTEM_CLOCK, timeoutSignal } from "../resilience/mod.ts";
 import { readBounded } from "./_read_bounded.ts";
 import { describeOsError, isNotPermitted } from "./sink_error.ts";
 
@@ -155,7 +155,10 @@ async function runCommand(
   }
   const bad = checkTimeout(hook, hook.timeoutMs);
   if (bad) return bad;
-  const deadline = timeoutSignal(hook.timeoutMs, ctx.clock, ctx.signal);
+  const deadline = timeoutSignal(hook.timeoutMs, {
+    clock: ctx.clock,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   try {
     const env = { PATH: readPath(), SECRETS_SYNC_SECRET: ctx.secret };
     const result = await ctx.spawn(hook.argv, {
@@ -240,7 +243,10 @@ async function callUrl(
   const kind = hook.kind;
   const bad = checkTimeout(hook, hook.timeoutMs);
   if (bad) return bad;
-  const deadline = timeoutSignal(hook.timeoutMs, ctx.clock, ctx.signal);
+  const deadline = timeoutSignal(hook.timeoutMs, {
+    clock: ctx.clock,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   try {
     const response = await ctx.fetchFn(hook.url, {
       method: hook.method,
@@ -315,27 +321,6 @@ export async function spawnCommand(argv: string[], options: SpawnOptions): Promi
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-}
-
-interface Deadline {
-  signal: AbortSignal;
-  timedOut(): boolean;
-  dispose(): void;
-}
-
-/** Like `AbortSignal.any([AbortSignal.timeout(ms), signal])`, but on the injected clock. */
-function timeoutSignal(ms: number, clock: Clock, outer: AbortSignal | undefined): Deadline {
-  const controller = new AbortController();
-  let fired = false;
-  const id = clock.setTimeout(() => {
-    fired = true;
-    controller.abort(new DOMException(`Timed out after ${ms} ms`, "TimeoutError"));
-  }, ms);
-  return {
-    signal: outer ? AbortSignal.any([controller.signal, outer]) : controller.signal,
-    timedOut: () => fired && !outer?.aborted,
-    dispose: () => clock.clearTimeout(id),
-  };
 }
 
 function checkTimeout(

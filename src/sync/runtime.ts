@@ -9,7 +9,13 @@
 import { getLogger } from "@logtape/logtape";
 import type { AuthPlan, Plan, SecretPlan } from "../config/mod.ts";
 import type { Metrics, Redactor } from "../observe/mod.ts";
-import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/mod.ts";
+import {
+  type Clock,
+  type Random,
+  SYSTEM_CLOCK,
+  SYSTEM_RANDOM,
+  timeoutSignal,
+} from "../resilience/mod.ts";
 import { FileSink, runHooks } from "../sink/mod.ts";
 import { VaultClient, type VaultEvent } from "../vault/mod.ts";
 import type { SecretState } from "./secret_state.ts";
@@ -131,18 +137,9 @@ export class Runtime implements SidecarRuntime {
   async sync(secret: SecretPlan, signal: AbortSignal): Promise<SyncResult> {
     const client = this.client(secret.credentials);
     if (!client.ready()) {
-      const controller = new AbortController();
-      const timer = this.#clock.setTimeout(
-        () => controller.abort(),
-        loginWaitMs(this.#plan),
-      );
-      try {
-        await client.waitForLogin(AbortSignal.any([signal, controller.signal]));
-      } catch {
-        // No login result within the deadline: the sync fails saying so, and is retried.
-      } finally {
-        this.#clock.clearTimeout(timer);
-      }
+      using wait = timeoutSignal(loginWaitMs(this.#plan), { clock: this.#clock, signal });
+      // No login result within the deadline: the sync fails saying so, and is retried.
+      await client.waitForLogin(wait.signal).catch(() => {});
     }
     return await this.syncer.sync(secret, signal);
   }

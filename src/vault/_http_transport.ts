@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Clock } from "../resilience/mod.ts";
+import { abortable, type Clock, timeoutSignal } from "../resilience/mod.ts";
 import { VaultError } from "./vault_error.ts";
 import { errorDetail, kindForStatus } from "./_error_mapping.ts";
 import { readBodyCapped } from "./_response_body.ts";
@@ -98,14 +98,12 @@ export class HttpTransport {
    * when `request.signal` aborts
    */
   async request(request: ApiRequest): Promise<ApiResponse> {
-    const controller = new AbortController();
-    const timer = this.#clock.setTimeout(
-      () => controller.abort(new DeadlineExceeded("deadline exceeded")),
-      this.#timeoutMs,
-    );
-    const signal = request.signal
-      ? AbortSignal.any([controller.signal, request.signal])
-      : controller.signal;
+    const deadline = timeoutSignal(this.#timeoutMs, {
+      clock: this.#clock,
+      ...(request.signal ? { signal: request.signal } : {}),
+      reason: () => new DeadlineExceeded("deadline exceeded"),
+    });
+    const signal = deadline.signal;
     try {
       const count = this.#endpoints.length;
       const first = this.#current;
@@ -136,7 +134,7 @@ export class HttpTransport {
         return response;
       }
     } finally {
-      this.#clock.clearTimeout(timer);
+      deadline.dispose();
     }
   }
 
@@ -190,7 +188,7 @@ export class HttpTransport {
       if (body !== undefined) init.body = body;
       if (target.client !== undefined) init.client = target.client;
       const fetchFn = target.fetch ?? this.#fetch;
-      const response = await untilAborted(fetchFn(url, init), signal);
+      const response = await abortable(fetchFn(url, init), signal);
       if (FOLLOWED_REDIRECTS.has(response.status) || isOtherRedirect(response.status)) {
         await response.body?.cancel().catch(() => {});
         const location = response.headers.get("location");
@@ -227,17 +225,6 @@ export class HttpTransport {
     const endpoint = this.#endpoints.find((e) => e.origin === target.origin)!;
     return { endpoint, url: target.href };
   }
-}
-
-/** Settles like `p`, or rejects when `signal` aborts, even if `p` ignores the signal. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    // `p` always gets a handler, so its own rejection is never left unhandled.
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function isOtherRedirect(status: number): boolean {

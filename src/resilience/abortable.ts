@@ -1,5 +1,5 @@
 /**
- * Races a promise against a signal (internal helper of retry and deadline).
+ * Races a promise against a signal: settle like the promise, or reject when the signal aborts.
  *
  * @module
  */
