@@ -155,10 +155,7 @@ async function runCommand(
   }
   const bad = checkTimeout(hook, hook.timeoutMs);
   if (bad) return bad;
-  const deadline = timeoutSignal(hook.timeoutMs, {
-    clock: ctx.clock,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const deadline = hookDeadline(hook, ctx);
   try {
     const env = { PATH: readPath(), SECRETS_SYNC_SECRET: ctx.secret };
     const result = await ctx.spawn(hook.argv, {
@@ -243,10 +240,7 @@ async function callUrl(
   const kind = hook.kind;
   const bad = checkTimeout(hook, hook.timeoutMs);
   if (bad) return bad;
-  const deadline = timeoutSignal(hook.timeoutMs, {
-    clock: ctx.clock,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const deadline = hookDeadline(hook, ctx);
   try {
     const response = await ctx.fetchFn(hook.url, {
       method: hook.method,
@@ -321,6 +315,14 @@ export async function spawnCommand(argv: string[], options: SpawnOptions): Promi
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** The hook's own timeout, ended early by the caller's signal. */
+function hookDeadline(hook: { timeoutMs: number }, ctx: HookContext) {
+  return timeoutSignal(hook.timeoutMs, {
+    clock: ctx.clock,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
 }
 
 function checkTimeout(

@@ -75,6 +75,21 @@ function sliceList(list: unknown, ...indices: unknown[]): unknown {
   return l.slice(start, end);
 }
 
+/** Sprig's chunk/mustChunk: the list cut into lists of `size` items (the last may be shorter). */
+function chunkList(size: bigint, l: unknown): unknown[][] {
+  const x = listOf(l, "chunk", "Cannot chunk type");
+  const n = Number(size);
+  const out: unknown[][] = [];
+  for (let i = 0; i < x.length; i += n) out.push(x.slice(i, i + n));
+  return out;
+}
+
+/** Sprig's has/mustHas: whether `hay` (a list, or nil) holds `needle`. */
+function hasItem(needle: unknown, hay: unknown): boolean {
+  if (hay === null || hay === undefined) return false;
+  return inList(listOf(hay, "find has"), needle);
+}
+
 function inList(list: unknown[], v: unknown): boolean {
   return list.some((x) => deepEqual(x, v));
 }
@@ -455,22 +470,8 @@ export const DATA_FUNCS: Record<string, FuncDef> = {
     "any",
     "...any",
   ),
-  has: def(
-    (needle: unknown, hay: unknown) => {
-      if (hay === null || hay === undefined) return false;
-      return inList(listOf(hay, "find has"), needle);
-    },
-    "any",
-    "any",
-  ),
-  mustHas: def(
-    (needle: unknown, hay: unknown) => {
-      if (hay === null || hay === undefined) return false;
-      return inList(listOf(hay, "find has"), needle);
-    },
-    "any",
-    "any",
-  ),
+  has: def(hasItem, "any", "any"),
+  mustHas: def(hasItem, "any", "any"),
   slice: def(sliceList, "any", "...any"),
   mustSlice: def(sliceList, "any", "...any"),
   concat: def((...lists: unknown[]) => {
@@ -482,28 +483,8 @@ export const DATA_FUNCS: Record<string, FuncDef> = {
     }
     return out;
   }, "...any"),
-  chunk: def(
-    (size: bigint, l: unknown) => {
-      const x = listOf(l, "chunk", "Cannot chunk type");
-      const n = Number(size);
-      const out: unknown[][] = [];
-      for (let i = 0; i < x.length; i += n) out.push(x.slice(i, i + n));
-      return out;
-    },
-    "int",
-    "any",
-  ),
-  mustChunk: def(
-    (size: bigint, l: unknown) => {
-      const x = listOf(l, "chunk", "Cannot chunk type");
-      const n = Number(size);
-      const out: unknown[][] = [];
-      for (let i = 0; i < x.length; i += n) out.push(x.slice(i, i + n));
-      return out;
-    },
-    "int",
-    "any",
-  ),
+  chunk: def(chunkList, "int", "any"),
+  mustChunk: def(chunkList, "int", "any"),
   until: def((n: bigint) => untilStep(0n, n, n < 0n ? -1n : 1n), "int"),
   untilStep: def(untilStep, "int", "int", "int"),
   seq: def(seq, "...int"),

@@ -15,6 +15,15 @@ const NS_PER: Record<string, bigint> = {
 };
 
 /** time.ParseDuration, in nanoseconds. */
+/** Sprig's dateModify: the time moved by a duration, or unchanged when the duration is invalid. */
+function dateModifyOrSame(fmt: string, t: GoTime): GoTime {
+  try {
+    return dateModify(fmt, t);
+  } catch {
+    return t;
+  }
+}
+
 export function parseDuration(s: string): bigint {
   const orig = s;
   let neg = false;
@@ -150,28 +159,8 @@ export function dateFuncs(env: DateEnv): Record<string, FuncDef> {
     date_in_zone: def(dateInZone, "string", "any", "string"),
     htmlDate: def((d: unknown) => dateInZone("2006-01-02", d, "Local"), "any"),
     htmlDateInZone: def((d: unknown, z: string) => dateInZone("2006-01-02", d, z), "any", "string"),
-    dateModify: def(
-      (fmt: string, t: GoTime) => {
-        try {
-          return dateModify(fmt, t);
-        } catch {
-          return t;
-        }
-      },
-      "string",
-      "time",
-    ),
-    date_modify: def(
-      (fmt: string, t: GoTime) => {
-        try {
-          return dateModify(fmt, t);
-        } catch {
-          return t;
-        }
-      },
-      "string",
-      "time",
-    ),
+    dateModify: def(dateModifyOrSame, "string", "time"),
+    date_modify: def(dateModifyOrSame, "string", "time"),
     mustDateModify: def(dateModify, "string", "time"),
     must_date_modify: def(dateModify, "string", "time"),
     ago: def((d: unknown) => {

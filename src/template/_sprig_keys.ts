@@ -290,6 +290,24 @@ function derivePassword(
 
 /** Key and certificate functions bound to `env` (clock for validity, randomness for serials/IVs). */
 export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
+  /** A leaf (non-CA) certificate: self-signed, or signed by `signer`. */
+  const leaf = (
+    cn: string,
+    ips: unknown,
+    dns: unknown,
+    days: bigint,
+    key: ReturnType<typeof newRsaKey>,
+    signer?: ReturnType<typeof signerOf>,
+  ) =>
+    build(env, {
+      cn,
+      ips: asList(ips),
+      dns: asList(dns),
+      days,
+      isCA: false,
+      key,
+      ...(signer ? { signer } : {}),
+    });
   return {
     genPrivateKey: def(genPrivateKey, "string"),
     genCA: def(
@@ -307,7 +325,7 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
     ),
     genSelfSignedCert: def(
       (cn: string, ips: unknown, dns: unknown, days: bigint) =>
-        build(env, { cn, ips: asList(ips), dns: asList(dns), days, isCA: false, key: newRsaKey() }),
+        leaf(cn, ips, dns, days, newRsaKey()),
       "string",
       "list",
       "list",
@@ -315,14 +333,7 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
     ),
     genSelfSignedCertWithKey: def(
       (cn: string, ips: unknown, dns: unknown, days: bigint, key: string) =>
-        build(env, {
-          cn,
-          ips: asList(ips),
-          dns: asList(dns),
-          days,
-          isCA: false,
-          key: rsaKeyFromPem(key),
-        }),
+        leaf(cn, ips, dns, days, rsaKeyFromPem(key)),
       "string",
       "list",
       "list",
@@ -331,15 +342,7 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
     ),
     genSignedCert: def(
       (cn: string, ips: unknown, dns: unknown, days: bigint, ca: unknown) =>
-        build(env, {
-          cn,
-          ips: asList(ips),
-          dns: asList(dns),
-          days,
-          isCA: false,
-          key: newRsaKey(),
-          signer: signerOf(ca),
-        }),
+        leaf(cn, ips, dns, days, newRsaKey(), signerOf(ca)),
       "string",
       "list",
       "list",
@@ -348,15 +351,7 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
     ),
     genSignedCertWithKey: def(
       (cn: string, ips: unknown, dns: unknown, days: bigint, ca: unknown, key: string) =>
-        build(env, {
-          cn,
-          ips: asList(ips),
-          dns: asList(dns),
-          days,
-          isCA: false,
-          key: rsaKeyFromPem(key),
-          signer: signerOf(ca),
-        }),
+        leaf(cn, ips, dns, days, rsaKeyFromPem(key), signerOf(ca)),
       "string",
       "list",
       "list",

@@ -150,15 +150,8 @@ export function parseKvRead(options: ParseKvReadOptions): SecretData {
   return result;
 }
 
-/** Input of {@linkcode parseMountVersion}. */
-export interface ParseMountVersionOptions {
-  status: number;
-  body: unknown;
-  name: string;
-  path: string;
-  retryAfter?: string | null | undefined;
-  nowMs: number;
-}
+/** Input of {@linkcode parseMountVersion}: a read's answer without the KV version. */
+export type ParseMountVersionOptions = Omit<ParseKvReadOptions, "kv">;
 
 /**
  * Reads the KV version from a `sys/internal/ui/mounts/…` answer. A 404 means "assume v1", as the
