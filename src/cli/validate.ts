@@ -238,7 +238,6 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
     },
     runHooks: () => Promise.resolve([]),
     clock,
-    onSensitive: (value) => redactor.register(value),
   });
   let failures = 0;
   try {

@@ -82,7 +82,6 @@ export class Runtime implements SidecarRuntime {
       sink: this.sink,
       runHooks: (hooks, opts) => runHooks(hooks, { ...opts, clock: this.#clock }),
       clock: this.#clock,
-      onSensitive: (value) => options.redactor.register(value),
     });
   }
 

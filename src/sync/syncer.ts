@@ -15,6 +15,10 @@ import { SHARE_WINDOW_MS, SharedReads } from "./shared_reads.ts";
 import { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";
 
 /** What the syncer needs from a Vault client (one per credential set). */
+/**
+ * Reads secrets for the syncer. A reader registers every value it returns as sensitive (the Vault
+ * client does), so the syncer never walks the data for that.
+ */
 export interface SecretReader {
   readSecret(ref: SecretRef, options?: { signal?: AbortSignal }): Promise<SecretData>;
   readPath(
@@ -84,8 +88,6 @@ export interface SyncerOptions {
    * next refresh never reuses its own previous read. @default SHARE_WINDOW_MS (250)
    */
   shareWindowMs?: number;
-  /** Called with every secret value read, so logs can redact it. */
-  onSensitive?: (value: string) => void;
 }
 
 interface Compiled {
@@ -111,7 +113,6 @@ export class Syncer {
   #runHooks: HookRunner;
   #clock: Clock;
   #reads: SharedReads;
-  #onSensitive: (value: string) => void;
   #compiled = new Map<string, Compiled>();
 
   constructor(options: SyncerOptions) {
@@ -121,14 +122,12 @@ export class Syncer {
       runHooks,
       clock = SYSTEM_CLOCK,
       shareWindowMs = SHARE_WINDOW_MS,
-      onSensitive,
     } = options;
     this.#reader = reader;
     this.#sink = sink;
     this.#runHooks = runHooks;
     this.#clock = clock;
     this.#reads = new SharedReads({ clock, windowMs: shareWindowMs });
-    this.#onSensitive = onSensitive ?? (() => {});
   }
 
   /**
@@ -265,8 +264,6 @@ export class Syncer {
     const data = main as SecretData;
     const extra = new Map<string, Record<string, unknown>>();
     paths.forEach((path, i) => extra.set(path, more[i] as Record<string, unknown>));
-    registerValues(data.data, this.#onSensitive);
-    for (const body of extra.values()) registerValues(body, this.#onSensitive);
     return { data, extra };
   }
 
@@ -393,17 +390,4 @@ function failedResult(
 
 function nsOption(namespace: string | undefined): { namespace?: string } {
   return namespace === undefined ? {} : { namespace };
-}
-
-function registerValues(value: unknown, register: (v: string) => void, depth = 0): void {
-  if (depth > 16) return;
-  if (typeof value === "string") {
-    register(value);
-  } else if (typeof value === "number" || typeof value === "bigint") {
-    register(String(value));
-  } else if (Array.isArray(value)) {
-    for (const v of value) registerValues(v, register, depth + 1);
-  } else if (value && typeof value === "object") {
-    for (const v of Object.values(value)) registerValues(v, register, depth + 1);
-  }
 }

@@ -430,10 +430,16 @@ export class VaultClient {
     return nonEmpty(this.#store.namespace);
   }
 
+  /**
+   * Registers every value a read returned (strings, and numbers as they print), so logs, errors
+   * and traces can redact them. The one place values are registered: every read goes through it.
+   */
   #registerValues(value: unknown, depth = 0): void {
     if (depth > 32) return;
     if (typeof value === "string") {
       if (value !== "") this.#onSensitive(value);
+    } else if (typeof value === "number" || typeof value === "bigint") {
+      this.#onSensitive(String(value));
     } else if (Array.isArray(value)) {
       for (const item of value) this.#registerValues(item, depth + 1);
     } else if (typeof value === "object" && value !== null) {

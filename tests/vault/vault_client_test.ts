@@ -388,10 +388,11 @@ Deno.test("VaultClient unwraps a wrapped secret-id once and keeps it for later l
 
 Deno.test("VaultClient registers tokens and secret values as sensitive", async () => {
   using s = setup({ auth: APPROLE });
-  s.vault.kv.set("|secret/nested", { a: { b: ["deep-value-7"] }, n: 5 });
+  s.vault.kv.set("|secret/nested", { a: { b: ["deep-value-7"] }, n: 5432 });
   await started(s);
   await s.client.readSecret({ mountPath: "secret", key: "nested", kvVersion: 2 });
   assert(s.sensitive.includes("deep-value-7"));
+  assert(s.sensitive.includes("5432"), "numbers as they print");
   assert(s.sensitive.includes("s.issued-token-1"));
   assert(s.sensitive.includes("secret-id-0001"));
 });
