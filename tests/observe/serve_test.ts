@@ -1,4 +1,5 @@
-import { assertEquals, assertRejects } from "./_assert.ts";
+import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
+import { settlesWithin } from "../support/poll.ts";
 import { createHandler } from "../../src/observe/handler.ts";
 import { serveObservability } from "../../src/observe/serve.ts";
 
@@ -16,7 +17,7 @@ Deno.test("serveObservability() serves the handler on a free port and shuts down
   } finally {
     await server.shutdown();
   }
-  await server.finished;
+  await settlesWithin(server.finished, "finished after shutdown()", 2_000);
   await assertRejects(() => fetch(`http://127.0.0.1:${server.addr.port}/readyz`));
 });
 
@@ -27,16 +28,20 @@ Deno.test("serveObservability() stops when its signal aborts", async () => {
     port: 0,
     signal: controller.signal,
   });
+  const url = `http://127.0.0.1:${server.addr.port}/readyz`;
+  const response = await fetch(url);
+  assertEquals(response.status, 200);
+  await response.body?.cancel();
   controller.abort();
-  await server.finished;
+  await settlesWithin(server.finished, "finished after the signal aborted", 2_000);
+  // Stopped means the port no longer answers.
+  await assertRejects(() => fetch(url));
 });
 
 Deno.test("serveObservability() rejects an invalid port", () => {
-  let error: unknown;
-  try {
-    serveObservability(handler, { hostname: "127.0.0.1", port: 70000 });
-  } catch (e) {
-    error = e;
-  }
-  assertEquals(error instanceof RangeError, true);
+  assertThrows(
+    () => serveObservability(handler, { hostname: "127.0.0.1", port: 70000 }),
+    RangeError,
+    "invalid port 70000",
+  );
 });
