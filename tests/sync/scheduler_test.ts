@@ -1,8 +1,9 @@
 import { assert, assertEquals } from "../support/assert.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { Scheduler } from "../../src/sync/scheduler.ts";
-import type { SyncResult } from "../../src/sync/syncer.ts";
-import type { SecretPlan } from "../../src/config/plan.ts";
+import { Syncer, type SyncResult } from "../../src/sync/syncer.ts";
+import type { FilePlan, SecretPlan } from "../../src/config/plan.ts";
+import type { SecretData } from "../../src/vault/mod.ts";
 import { secretPlan } from "./_fixtures.ts";
 
 const BACKOFF = { initialMs: 1_000, maxMs: 8_000, multiplier: 2 };
@@ -67,6 +68,109 @@ Deno.test("Scheduler spreads refreshes by the configured jitter", async () => {
   // First delay uses random 0 → 9,000 ms; second uses ~1 → ~11,000 ms.
   assertEquals(calls.map((c) => c.at), [0, 9_000, 20_000]);
   ac.abort();
+});
+
+Deno.test("Scheduler keeps every refresh delay within interval × (1 ± jitter)", async () => {
+  const randoms = [0, 0.25, 0.5, 0.75, 1 - 1e-9, 0.1, 0.9];
+  const clock = new FakeClock(0);
+  const { calls, run } = recorder(clock);
+  let i = 0;
+  const scheduler = new Scheduler(run, {
+    clock,
+    random: () => randoms[i++ % randoms.length]!,
+    backoff: BACKOFF,
+  });
+  const ac = new AbortController();
+  scheduler.start([secretPlan({ refreshIntervalMs: 1_000, jitter: 0.2 })], ac.signal);
+  await clock.tick(8_000);
+  const gaps = calls.slice(1).map((c, n) => c.at - calls[n]!.at);
+  assert(gaps.length >= randoms.length, `only ${gaps.length} refreshes`);
+  for (const gap of gaps) assert(gap >= 800 && gap <= 1_200, `gaps ${gaps.join(", ")} ms`);
+  // The spread is used, not just its ends: random 0.5 is the interval itself.
+  assertEquals(gaps.slice(0, 3), [800, 900, 1_000]);
+  ac.abort();
+  await scheduler.stop();
+});
+
+Deno.test("Scheduler with a Syncer writes a changed secret at the next refresh, each refresh reading it", async () => {
+  // The two together on a fake clock, with an in-memory store and sink (the integration tests
+  // run the real pair against OpenBao).
+  const clock = new FakeClock(0);
+  const store: { data: SecretData } = { data: { data: { password: "v0" }, version: 1 } };
+  let reads = 0;
+  const reader = {
+    readSecret: () => {
+      reads++;
+      return Promise.resolve(structuredClone(store.data));
+    },
+    readPath: () => Promise.reject(new Error("not used")),
+  };
+  const written: Array<{ at: number; text: string }> = [];
+  let current = "";
+  const sink = {
+    write(_file: FilePlan, content: Uint8Array): Promise<"written" | "unchanged"> {
+      const text = new TextDecoder().decode(content);
+      if (text === current) return Promise.resolve("unchanged");
+      current = text;
+      written.push({ at: clock.now(), text });
+      return Promise.resolve("written");
+    },
+    remove: () => Promise.resolve("absent" as const),
+  };
+  const syncer = new Syncer({
+    reader: () => reader,
+    sink,
+    runHooks: () => Promise.resolve([]),
+    clock,
+  });
+  const randoms = [0, 1 - 1e-9];
+  let r = 0;
+  let syncs = 0;
+  const runSync = (s: SecretPlan) => {
+    syncs++;
+    return syncer.sync(s);
+  };
+  const scheduler = new Scheduler(runSync, {
+    clock,
+    random: () => randoms[r++ % 2]!,
+    backoff: BACKOFF,
+  });
+  const ac = new AbortController();
+  const intervalMs = 1_000;
+  const jitter = 0.2;
+  const secret = secretPlan({
+    refreshIntervalMs: intervalMs,
+    jitter,
+    templates: [{ name: "pw", source: "{{ .password }}" }],
+    files: [{
+      path: "/out/pw",
+      template: "pw",
+      mode: 0o600,
+      writeMode: "rename",
+      createDirs: false,
+    }],
+  });
+  scheduler.start([secret], ac.signal);
+  await clock.tick(0);
+  assertEquals(written, [{ at: 0, text: "v0" }]);
+  for (let n = 1; n <= 6; n++) {
+    await clock.tick(137 * n); // changes land anywhere in a period
+    const changedAt = clock.now();
+    store.data = { data: { password: `v${n}` }, version: n + 1 };
+    await clock.tick(intervalMs * (1 + jitter));
+    const write = written.find((w) => w.text === `v${n}`);
+    assert(write, `v${n} was not written`);
+    assert(
+      write.at - changedAt <= intervalMs * (1 + jitter),
+      `v${n} written ${write.at - changedAt} ms after the change`,
+    );
+  }
+  assertEquals(scheduler.states().get(secret.name)?.consecutiveFailures, 0);
+  ac.abort();
+  await scheduler.stop();
+  // Every refresh asked the store: none reused the previous refresh's read.
+  assert(syncs >= 10, `${syncs} syncs in ~10 s at 1 s ± 20 %`);
+  assertEquals(reads, syncs);
 });
 
 Deno.test("Scheduler backs off a failing secret without delaying the others", async () => {

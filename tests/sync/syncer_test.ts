@@ -120,6 +120,33 @@ Deno.test("Syncer.sync() renders each file from its template and runs hooks on c
   assertEquals(hooks.runs.length, 1, "no hook when nothing changed");
 });
 
+Deno.test("Syncer.sync() writes nothing and runs no hook when a new version renders the same bytes", async () => {
+  const data: Record<string, SecretData> = {
+    "secret/app/db": { data: { password: "hunter22", unused: "u1" }, version: 1 },
+  };
+  const { reader, reads } = memoryReader(data);
+  const { sink, files } = memorySink();
+  const hooks = hookRecorder();
+  const clock = new FakeClock(0);
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hooks.runHooks, clock });
+  const secret = secretPlan({ onChange: [HOOK] });
+  const first = await syncer.sync(secret);
+  assert(first.status === "ok" && first.changed);
+  assertEquals(hooks.runs.length, 1);
+
+  // A new version whose rendered content is the same (only a key the template ignores moved).
+  data["secret/app/db"] = { data: { password: "hunter22", unused: "u2" }, version: 2 };
+  await clock.tick(secret.refreshIntervalMs);
+  const again = await syncer.sync(secret);
+  assert(again.status === "ok");
+  assertEquals(again.version, 2);
+  assertEquals(again.changed, false);
+  assertEquals(again.files.map((f) => f.result), ["unchanged"]);
+  assertEquals(hooks.runs.length, 1, "no hook when the bytes did not change");
+  assertEquals(reads.length, 2, "the new version was read");
+  assertEquals(files.get("/tmp/never-written/db.env"), "PASSWORD=hunter22\n");
+});
+
 Deno.test("Syncer.sync() keeps every file when a template misses a key, without the value in the error", async () => {
   const { reader } = memoryReader({ "secret/app/db": { data: { password: "hunter22" } } });
   const { sink, files } = memorySink();
