@@ -1,4 +1,4 @@
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { assertEquals, assertStrictEquals, assertThrows } from "../support/assert.ts";
 import { ConfigError, formatConfigIssue } from "../../src/config/mod.ts";
 
 const ISSUES = [
@@ -9,7 +9,7 @@ const ISSUES = [
 
 Deno.test("ConfigError lists every issue, one per line, as file:line:column: key: message", () => {
   const error = new ConfigError(ISSUES);
-  equal(
+  assertStrictEquals(
     error.message,
     [
       "/c.yaml:3:5: secrets[0].key: Required",
@@ -17,25 +17,30 @@ Deno.test("ConfigError lists every issue, one per line, as file:line:column: key
       "/c.yaml:1:1: The config is empty",
     ].join("\n"),
   );
-  deepEqual(error.issues, ISSUES);
-  equal(error.name, "ConfigError");
-  equal(error instanceof Error, true);
+  assertEquals(error.issues, ISSUES);
+  assertStrictEquals(error.name, "ConfigError");
+  assertStrictEquals(error instanceof Error, true);
 });
 
 Deno.test("ConfigError exposes the first issue's file, line, column and key", () => {
   const error = new ConfigError(ISSUES);
-  deepEqual([error.file, error.line, error.column, error.key], ["/c.yaml", 3, 5, "secrets[0].key"]);
+  assertEquals([error.file, error.line, error.column, error.key], [
+    "/c.yaml",
+    3,
+    5,
+    "secrets[0].key",
+  ]);
 });
 
 Deno.test("ConfigError keeps its cause", () => {
   const cause = new Error("disk");
-  equal(new ConfigError(ISSUES, { cause }).cause, cause);
+  assertStrictEquals(new ConfigError(ISSUES, { cause }).cause, cause);
 });
 
 Deno.test("ConfigError needs at least one issue", () => {
-  throws(() => new ConfigError([]), RangeError);
+  assertThrows(() => new ConfigError([]), RangeError);
 });
 
 Deno.test("formatConfigIssue() formats one issue", () => {
-  equal(formatConfigIssue(ISSUES[0]!), "/c.yaml:3:5: secrets[0].key: Required");
+  assertStrictEquals(formatConfigIssue(ISSUES[0]!), "/c.yaml:3:5: secrets[0].key: Required");
 });

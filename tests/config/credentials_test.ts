@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "../support/assert.ts";
 import { FILE, MINIMAL, parse, parseError } from "./_helpers.ts";
 
 const SETS = `secretStore:
@@ -37,7 +37,7 @@ secrets:
 
 Deno.test("parseConfig() resolves named credential sets", () => {
   const plan = parse(SETS);
-  deepEqual(plan.credentials, {
+  assertEquals(plan.credentials, {
     default: { method: "token", token: "s.default" },
     "team-a": { method: "token", tokenFile: "/etc/secrets-sync/secrets/team-a-token" },
     "team-b": {
@@ -55,7 +55,7 @@ Deno.test("parseConfig() resolves named credential sets", () => {
       mount: "approle",
     },
   });
-  deepEqual(plan.secrets.map((s) => s.credentials), ["team-a", "team-b", "default"]);
+  assertEquals(plan.secrets.map((s) => s.credentials), ["team-a", "team-b", "default"]);
 });
 
 Deno.test("ConfigError messages never contain tokens or secret ids", () => {
@@ -79,10 +79,14 @@ secrets:
     files: [{ path: /s/a, mode: "9" }]
 `;
   const error = parseError(text, { VAULT_TOKEN: secrets[0]!, VAULT_SECRET_ID: secrets[2]! });
-  ok(error.issues.length >= 4, error.message);
+  assert(error.issues.length >= 4, error.message);
   for (const secret of secrets) {
-    equal(error.message.includes(secret), false, `message contains ${secret}`);
-    equal(JSON.stringify(error.issues).includes(secret), false, `issues contain ${secret}`);
+    assertStrictEquals(error.message.includes(secret), false, `message contains ${secret}`);
+    assertStrictEquals(
+      JSON.stringify(error.issues).includes(secret),
+      false,
+      `issues contain ${secret}`,
+    );
   }
 });
 
@@ -90,8 +94,8 @@ Deno.test("ConfigError messages never contain a token of the wrong type", () => 
   const error = parseError(
     MINIMAL.replace("token: s.test-token", "token: { value: s.MAP-SECRET }"),
   );
-  equal(error.message.includes("s.MAP-SECRET"), false);
-  equal(error.message, `${FILE}:3:10: secretStore.token: Expected text, got a map`);
+  assertStrictEquals(error.message.includes("s.MAP-SECRET"), false);
+  assertStrictEquals(error.message, `${FILE}:3:10: secretStore.token: Expected text, got a map`);
 });
 
 Deno.test("YAML errors around a token never quote it", () => {
@@ -104,6 +108,6 @@ Deno.test("YAML errors around a token never quote it", () => {
     ]
   ) {
     const message = parseError(text).message;
-    equal(message.includes("SECRETVAL"), false, message);
+    assertStrictEquals(message.includes("SECRETVAL"), false, message);
   }
 });

@@ -1,4 +1,4 @@
-import { equal, throws } from "node:assert/strict";
+import { assertMatch, assertStrictEquals, assertThrows } from "../support/assert.ts";
 import { formatDuration, parseDuration } from "../../src/config/mod.ts";
 
 const VALID: [string, number][] = [
@@ -21,7 +21,7 @@ const VALID: [string, number][] = [
 
 for (const [text, ms] of VALID) {
   Deno.test(`parseDuration() reads "${text}" as ${ms} ms`, () => {
-    equal(parseDuration(text), ms);
+    assertStrictEquals(parseDuration(text), ms);
   });
 }
 
@@ -29,14 +29,12 @@ const INVALID = ["", "5", "1x", "1h 30m", "h", "1.2.3s", "abc", "5 s", "1d", "--
 
 for (const text of INVALID) {
   Deno.test(`parseDuration() rejects "${text}" quoting it`, () => {
-    throws(() => parseDuration(text), (err: Error) => {
-      return err instanceof SyntaxError && err.message.includes(`"${text}"`);
-    });
+    assertThrows(() => parseDuration(text), SyntaxError, `"${text}"`);
   });
 }
 
 Deno.test("parseDuration() tells a number without a unit what is missing", () => {
-  throws(() => parseDuration("30"), /missing unit.*"30s"/);
+  assertMatch(assertThrows(() => parseDuration("30")).message, /missing unit.*"30s"/);
 });
 
 const FORMATTED: [number, string][] = [
@@ -51,16 +49,16 @@ const FORMATTED: [number, string][] = [
 
 for (const [ms, text] of FORMATTED) {
   Deno.test(`formatDuration() writes ${ms} ms as "${text}"`, () => {
-    equal(formatDuration(ms), text);
+    assertStrictEquals(formatDuration(ms), text);
   });
 }
 
 Deno.test("formatDuration() output reads back with parseDuration()", () => {
   for (const ms of [1, 999, 1000, 59_999, 61_000, 3_599_999, 86_400_000, 0.5]) {
-    equal(parseDuration(formatDuration(ms)), ms);
+    assertStrictEquals(parseDuration(formatDuration(ms)), ms);
   }
 });
 
 Deno.test("formatDuration() rejects a non-finite number", () => {
-  throws(() => formatDuration(Infinity), RangeError);
+  assertThrows(() => formatDuration(Infinity), RangeError);
 });

@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "../support/assert.ts";
 import { expandEnv } from "../../src/config/mod.ts";
 import { envOf } from "./_helpers.ts";
 
@@ -7,11 +7,11 @@ function expand(text: string, vars: Record<string, string> = {}) {
 }
 
 Deno.test("expandEnv() substitutes a set variable", () => {
-  deepEqual(expand("${A}/x", { A: "1" }), { ok: true, value: "1/x", used: ["A"] });
+  assertEquals(expand("${A}/x", { A: "1" }), { ok: true, value: "1/x", used: ["A"] });
 });
 
 Deno.test("expandEnv() substitutes several variables in one string", () => {
-  deepEqual(expand("${A}:${B}-${A}", { A: "h", B: "8200" }), {
+  assertEquals(expand("${A}:${B}-${A}", { A: "h", B: "8200" }), {
     ok: true,
     value: "h:8200-h",
     used: ["A", "B"],
@@ -19,27 +19,27 @@ Deno.test("expandEnv() substitutes several variables in one string", () => {
 });
 
 Deno.test("expandEnv() uses the default when the variable is unset", () => {
-  equal(valueOf(expand("${OUT:-/secrets}/db.env")), "/secrets/db.env");
+  assertStrictEquals(valueOf(expand("${OUT:-/secrets}/db.env")), "/secrets/db.env");
 });
 
 Deno.test("expandEnv() uses the default when the variable is empty", () => {
-  equal(valueOf(expand("${OUT:-/secrets}", { OUT: "" })), "/secrets");
+  assertStrictEquals(valueOf(expand("${OUT:-/secrets}", { OUT: "" })), "/secrets");
 });
 
 Deno.test("expandEnv() prefers a set variable over its default", () => {
-  equal(valueOf(expand("${OUT:-/secrets}", { OUT: "/tmp/out" })), "/tmp/out");
+  assertStrictEquals(valueOf(expand("${OUT:-/secrets}", { OUT: "/tmp/out" })), "/tmp/out");
 });
 
 Deno.test("expandEnv() allows an empty default", () => {
-  equal(valueOf(expand("a${X:-}b")), "ab");
+  assertStrictEquals(valueOf(expand("a${X:-}b")), "ab");
 });
 
 Deno.test("expandEnv() keeps a set-but-empty variable empty", () => {
-  equal(valueOf(expand("[${X}]", { X: "" })), "[]");
+  assertStrictEquals(valueOf(expand("[${X}]", { X: "" })), "[]");
 });
 
 Deno.test("expandEnv() writes $${ as a literal ${", () => {
-  deepEqual(expand("$${HOME} and $${A:-b}", { HOME: "/root" }), {
+  assertEquals(expand("$${HOME} and $${A:-b}", { HOME: "/root" }), {
     ok: true,
     value: "${HOME} and ${A:-b}",
     used: [],
@@ -47,34 +47,34 @@ Deno.test("expandEnv() writes $${ as a literal ${", () => {
 });
 
 Deno.test("expandEnv() leaves a $ that does not open ${ alone", () => {
-  equal(valueOf(expand("price $5, $HOME, a$")), "price $5, $HOME, a$");
+  assertStrictEquals(valueOf(expand("price $5, $HOME, a$")), "price $5, $HOME, a$");
 });
 
 Deno.test("expandEnv() never expands a substituted value again", () => {
   const result = expand("${TOKEN}", { TOKEN: "s.${OTHER}x$${y}", OTHER: "leak" });
-  deepEqual(result, { ok: true, value: "s.${OTHER}x$${y}", used: ["TOKEN"] });
+  assertEquals(result, { ok: true, value: "s.${OTHER}x$${y}", used: ["TOKEN"] });
 });
 
 Deno.test("expandEnv() fails on an unset variable, naming it", () => {
   const result = expand("x ${VAULT_TOKEN} y");
-  equal(result.ok, false);
-  equal(
+  assertStrictEquals(result.ok, false);
+  assertStrictEquals(
     !result.ok && result.message,
     'Cannot expand "${VAULT_TOKEN}": environment variable VAULT_TOKEN is not set',
   );
-  deepEqual(result.used, ["VAULT_TOKEN"]);
+  assertEquals(result.used, ["VAULT_TOKEN"]);
 });
 
 Deno.test("expandEnv() fails on a missing closing brace", () => {
   const result = expand("abc ${NAME");
-  equal(result.ok, false);
-  equal(!result.ok && /missing "}"/.test(result.message), true);
+  assertStrictEquals(result.ok, false);
+  assertStrictEquals(!result.ok && /missing "}"/.test(result.message), true);
 });
 
 Deno.test("expandEnv() fails on a name that is not a variable name", () => {
   const result = expand("${1ABC}");
-  equal(result.ok, false);
-  equal(!result.ok && /not a variable name/.test(result.message), true);
+  assertStrictEquals(result.ok, false);
+  assertStrictEquals(!result.ok && /not a variable name/.test(result.message), true);
 });
 
 function valueOf(result: ReturnType<typeof expandEnv>): string | undefined {

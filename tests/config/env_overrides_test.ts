@@ -1,43 +1,43 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "../support/assert.ts";
 import { MINIMAL, parse } from "./_helpers.ts";
 
 Deno.test("VAULT_ADDR overrides secretStore.address", () => {
   const plan = parse(MINIMAL, { VAULT_ADDR: "https://vault.example.com:8200/" });
-  deepEqual(plan.store.addresses, ["https://vault.example.com:8200"]);
+  assertEquals(plan.store.addresses, ["https://vault.example.com:8200"]);
 });
 
 Deno.test("VAULT_ADDR may list several addresses separated by commas", () => {
   const plan = parse(MINIMAL, { VAULT_ADDR: "https://a:8200, https://b:8200" });
-  deepEqual(plan.store.addresses, ["https://a:8200", "https://b:8200"]);
+  assertEquals(plan.store.addresses, ["https://a:8200", "https://b:8200"]);
 });
 
 Deno.test("VAULT_ADDR supplies an address the config leaves out", () => {
   const plan = parse(MINIMAL.replace("  address: http://127.0.0.1:8200\n", ""), {
     VAULT_ADDR: "http://127.0.0.1:8300",
   });
-  deepEqual(plan.store.addresses, ["http://127.0.0.1:8300"]);
+  assertEquals(plan.store.addresses, ["http://127.0.0.1:8300"]);
 });
 
 Deno.test("an empty override variable counts as unset", () => {
   const plan = parse(MINIMAL, { VAULT_ADDR: "", VAULT_TOKEN: "", LOG_LEVEL: "" });
-  deepEqual(plan.store.addresses, ["http://127.0.0.1:8200"]);
-  deepEqual(plan.credentials["default"], { method: "token", token: "s.test-token" });
-  equal(plan.settings.logLevel, "info");
+  assertEquals(plan.store.addresses, ["http://127.0.0.1:8200"]);
+  assertEquals(plan.credentials["default"], { method: "token", token: "s.test-token" });
+  assertStrictEquals(plan.settings.logLevel, "info");
 });
 
 Deno.test("VAULT_NAMESPACE overrides the store namespace", () => {
   const plan = parse(MINIMAL.replace("token: s.test-token", "token: t\n  namespace: a"), {
     VAULT_NAMESPACE: "b",
   });
-  equal(plan.store.namespace, "b");
+  assertStrictEquals(plan.store.namespace, "b");
 });
 
 Deno.test("VAULT_TOKEN overrides the default token and supplies a missing one", () => {
-  equal(
+  assertStrictEquals(
     tokenOf(parse(MINIMAL, { VAULT_TOKEN: "s.env" })),
     "s.env",
   );
-  equal(
+  assertStrictEquals(
     tokenOf(parse(MINIMAL.replace("  token: s.test-token\n", ""), { VAULT_TOKEN: "s.env" })),
     "s.env",
   );
@@ -47,7 +47,7 @@ Deno.test("VAULT_TOKEN does not replace a tokenFile", () => {
   const plan = parse(MINIMAL.replace("token: s.test-token", "tokenFile: /run/token"), {
     VAULT_TOKEN: "s.env",
   });
-  deepEqual(plan.credentials["default"], { method: "token", tokenFile: "/run/token" });
+  assertEquals(plan.credentials["default"], { method: "token", tokenFile: "/run/token" });
 });
 
 Deno.test("VAULT_TOKEN does not touch named credential sets", () => {
@@ -58,7 +58,7 @@ Deno.test("VAULT_TOKEN does not touch named credential sets", () => {
     ),
     { VAULT_TOKEN: "s.env" },
   );
-  deepEqual(plan.credentials["team-a"], { method: "token", token: "s.team" });
+  assertEquals(plan.credentials["team-a"], { method: "token", token: "s.team" });
 });
 
 Deno.test("VAULT_ROLE_ID and VAULT_SECRET_ID supply AppRole credentials", () => {
@@ -66,7 +66,7 @@ Deno.test("VAULT_ROLE_ID and VAULT_SECRET_ID supply AppRole credentials", () => 
     VAULT_ROLE_ID: "role",
     VAULT_SECRET_ID: "sid",
   });
-  deepEqual(plan.credentials["default"], {
+  assertEquals(plan.credentials["default"], {
     method: "approle",
     roleId: "role",
     secretId: "sid",
@@ -80,7 +80,7 @@ Deno.test("the auth method is inferred from VAULT_ROLE_ID when the config names 
     VAULT_ROLE_ID: "role",
     VAULT_SECRET_ID: "sid",
   });
-  equal(plan.credentials["default"]?.method, "approle");
+  assertStrictEquals(plan.credentials["default"]?.method, "approle");
 });
 
 Deno.test("the VAULT_* TLS variables override the tls* fields", () => {
@@ -98,7 +98,7 @@ Deno.test("the VAULT_* TLS variables override the tls* fields", () => {
       VAULT_SKIP_VERIFY: "true",
     },
   );
-  deepEqual(plan.store.tls, {
+  assertEquals(plan.store.tls, {
     caCert: "/env/ca.pem",
     caPath: "/env/cas",
     clientCert: "/env/c.pem",
@@ -112,7 +112,7 @@ Deno.test("VAULT_SKIP_VERIFY=false turns off a tlsSkipVerify from the file", () 
   const plan = parse(MINIMAL.replace("token: s.test-token", "token: t\n  tlsSkipVerify: true"), {
     VAULT_SKIP_VERIFY: "0",
   });
-  equal(plan.store.tls.skipVerify, false);
+  assertStrictEquals(plan.store.tls.skipVerify, false);
 });
 
 Deno.test("the seed's settings variables override the settings section", () => {
@@ -134,7 +134,7 @@ Deno.test("the seed's settings variables override the settings section", () => {
       BACKOFF_MULTIPLIER: "1.5",
     },
   );
-  deepEqual(plan.settings, {
+  assertEquals(plan.settings, {
     logLevel: "debug",
     logFormat: "pretty",
     metrics: { enabled: false, addr: "0.0.0.0", port: 9102 },
@@ -153,7 +153,7 @@ Deno.test("the seed's settings variables override the settings section", () => {
 });
 
 Deno.test("LOG_LEVEL accepts the seed's warn", () => {
-  equal(parse(MINIMAL, { LOG_LEVEL: "WARN" }).settings.logLevel, "warning");
+  assertStrictEquals(parse(MINIMAL, { LOG_LEVEL: "WARN" }).settings.logLevel, "warning");
 });
 
 function tokenOf(plan: ReturnType<typeof parse>): string | undefined {

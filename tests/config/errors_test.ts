@@ -1,4 +1,4 @@
-import { deepEqual, equal, match } from "node:assert/strict";
+import { assertEquals, assertMatch, assertStrictEquals } from "../support/assert.ts";
 import { FILE, issuesOf, MINIMAL, parseError, STORE } from "./_helpers.ts";
 
 /** Each case: a config and the exact issues it must produce (`line:column key: message`). */
@@ -291,7 +291,7 @@ const CASES: { name: string; text: string; env?: Record<string, string>; issues:
 
 for (const { name, text, env, issues } of CASES) {
   Deno.test(`parseConfig() reports ${name} with its line and column`, () => {
-    deepEqual(issuesOf(text, env), issues);
+    assertEquals(issuesOf(text, env), issues);
   });
 }
 
@@ -316,7 +316,7 @@ secrets:
     templat: {}
     files: [{ path: /c }]
 `);
-  deepEqual(error.issues.map((i) => `${i.line}:${i.column} ${i.key}`), [
+  assertEquals(error.issues.map((i) => `${i.line}:${i.column} ${i.key}`), [
     "2:3 secretStore.adress",
     "3:15 secretStore.authMethod",
     "5:13 settings.logLevel",
@@ -328,23 +328,23 @@ secrets:
     "18:5 secrets[2].templat",
   ]);
   const lines = error.message.split("\n");
-  equal(lines.length, error.issues.length);
-  for (const line of lines) match(line, new RegExp(`^${FILE}:\\d+:\\d+: \\S+: `));
+  assertStrictEquals(lines.length, error.issues.length);
+  for (const line of lines) assertMatch(line, new RegExp(`^${FILE}:\\d+:\\d+: \\S+: `));
 });
 
 Deno.test("parseConfig() reports an invalid environment override without a line", () => {
-  deepEqual(issuesOf(MINIMAL, { METRICS_PORT: "http", VAULT_SKIP_VERIFY: "maybe" }), [
+  assertEquals(issuesOf(MINIMAL, { METRICS_PORT: "http", VAULT_SKIP_VERIFY: "maybe" }), [
     '0:0 env.VAULT_SKIP_VERIFY: Expected true or false, got "maybe"',
     '0:0 env.METRICS_PORT: Invalid value "http": expected an integer from 1 to 65535',
   ]);
-  match(
+  assertMatch(
     parseError(MINIMAL, { LOG_LEVEL: "loud" }).message,
     /^\/etc\/secrets-sync\/config\.yaml: env\.LOG_LEVEL: Invalid value "loud"/,
   );
 });
 
 Deno.test("parseConfig() reports cross-secret problems even in an entry with a bad field", () => {
-  deepEqual(
+  assertEquals(
     issuesOf(`${STORE}secrets:
   - name: a
     key: a
@@ -380,22 +380,22 @@ const SHAPES: [string, string, string[]][] = [
 
 for (const [name, text, issues] of SHAPES) {
   Deno.test(`parseConfig() reports ${name}`, () => {
-    deepEqual(issuesOf(text), issues);
+    assertEquals(issuesOf(text), issues);
   });
 }
 
 Deno.test("parseConfig() never echoes credentials written into the address", () => {
   const message =
     parseError(MINIMAL.replace("http://127.0.0.1:8200", "http//user:hunter2@vault")).message;
-  equal(message.includes("hunter2"), false, message);
+  assertStrictEquals(message.includes("hunter2"), false, message);
   const withScheme = parseError(
     MINIMAL.replace("http://127.0.0.1:8200", "https://u:hunter2@vault"),
   );
-  equal(withScheme.message.includes("hunter2"), false, withScheme.message);
+  assertStrictEquals(withScheme.message.includes("hunter2"), false, withScheme.message);
 });
 
 Deno.test("parseConfig() explains a map given as the address", () => {
-  deepEqual(issuesOf(MINIMAL.replace("http://127.0.0.1:8200", "{ url: x }")), [
+  assertEquals(issuesOf(MINIMAL.replace("http://127.0.0.1:8200", "{ url: x }")), [
     "2:12 secretStore.address: Expected an address or a list of addresses",
   ]);
 });

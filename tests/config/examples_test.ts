@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "../support/assert.ts";
 import { loadConfig, type Plan } from "../../src/config/mod.ts";
 import { envOf } from "./_helpers.ts";
 
@@ -23,25 +23,25 @@ Deno.test("the seed's examples/config.yaml loads unchanged", async () => {
   // Its output paths are relative (./.work/secrets/…): they resolve against the working directory,
   // as in the seed.
   const plan = await loadConfig(`${FIXTURES}/seed_config.yaml`, { env: envOf(), cwd: "/srv/app" });
-  deepEqual(plan.store.addresses, ["http://localhost:8200"]);
-  deepEqual(plan.credentials["default"], { method: "token", token: "dev-root-token" });
-  deepEqual(plan.secrets.map((s) => [s.name, s.key, s.kvVersion, s.refreshIntervalMs]), [
+  assertEquals(plan.store.addresses, ["http://localhost:8200"]);
+  assertEquals(plan.credentials["default"], { method: "token", token: "dev-root-token" });
+  assertEquals(plan.secrets.map((s) => [s.name, s.key, s.kvVersion, s.refreshIntervalMs]), [
     ["tls-cert", "common/tls/example-cert", 2, 1_800_000],
     ["database-creds", "database/prod/credentials", 2, 300_000],
     ["api-keys", "app/config", 2, 3_600_000],
   ]);
-  deepEqual(plan.secrets[0]!.files.map((f) => [f.path, f.template, f.mode]), [
+  assertEquals(plan.secrets[0]!.files.map((f) => [f.path, f.template, f.mode]), [
     ["/srv/app/.work/secrets/tls.crt", "tls.crt", 0o644],
     ["/srv/app/.work/secrets/tls.key", "tls.key", 0o600],
   ]);
   // YAML order, as the seed's docs promise: username before password.
-  deepEqual(plan.secrets[1]!.files.map((f) => f.template), ["username", "password"]);
-  deepEqual(plan.secrets[2]!.files.map((f) => f.template), ["api_key", "api_secret"]);
+  assertEquals(plan.secrets[1]!.files.map((f) => f.template), ["username", "password"]);
+  assertEquals(plan.secrets[2]!.files.map((f) => f.template), ["api_key", "api_secret"]);
 });
 
 Deno.test("the seed's examples/config-credential-sets.yaml loads unchanged", async () => {
   const plan = await load(`${FIXTURES}/seed_credential_sets.yaml`);
-  deepEqual(plan.credentials, {
+  assertEquals(plan.credentials, {
     default: { method: "token", token: "s.env-token" },
     "team-a": { method: "token", token: "s.team-a" },
     "team-b": {
@@ -52,17 +52,17 @@ Deno.test("the seed's examples/config-credential-sets.yaml loads unchanged", asy
       mount: "approle",
     },
   });
-  deepEqual(plan.secrets.map((s) => [s.credentials, s.namespace]), [
+  assertEquals(plan.secrets.map((s) => [s.credentials, s.namespace]), [
     ["default", undefined],
     ["team-a", "team-a"],
     ["team-b", "team-b"],
   ]);
-  deepEqual(plan.envUsed, ["TEAM_A_TOKEN", "TEAM_B_ROLE_ID", "TEAM_B_SECRET_ID", "VAULT_TOKEN"]);
+  assertEquals(plan.envUsed, ["TEAM_A_TOKEN", "TEAM_B_ROLE_ID", "TEAM_B_SECRET_ID", "VAULT_TOKEN"]);
 });
 
 Deno.test("the seed docs' structure example (path, store defaults, AppRole) loads", async () => {
   const plan = await load(`${FIXTURES}/seed_docs_structure.yaml`);
-  deepEqual(plan.credentials["default"], {
+  assertEquals(plan.credentials["default"], {
     method: "approle",
     roleId: "role",
     secretId: "sid",
@@ -70,8 +70,8 @@ Deno.test("the seed docs' structure example (path, store defaults, AppRole) load
     mount: "approle",
   });
   const secret = plan.secrets[0]!;
-  deepEqual([secret.key, secret.mountPath, secret.kvVersion], ["path/to/secret", "secret", 2]);
-  deepEqual(secret.files.map((f) => [f.path, f.template, f.mode]), [
+  assertEquals([secret.key, secret.mountPath, secret.kvVersion], ["path/to/secret", "secret", 2]);
+  assertEquals(secret.files.map((f) => [f.path, f.template, f.mode]), [
     ["/secrets/file1", "key1", 0o644],
     ["/secrets/file2", "key2", 0o600],
   ]);
@@ -79,15 +79,15 @@ Deno.test("the seed docs' structure example (path, store defaults, AppRole) load
 
 Deno.test("the seed docs' TLS and namespace examples load, with the root namespace kept", async () => {
   const plan = await load(`${FIXTURES}/seed_tls_namespaces.yaml`);
-  equal(plan.store.namespace, "team-a");
-  deepEqual(plan.store.tls, {
+  assertStrictEquals(plan.store.namespace, "team-a");
+  assertEquals(plan.store.tls, {
     caCert: "/certs/ca-bundle.pem",
     clientCert: "/certs/client-cert.pem",
     clientKey: "/certs/client-key.pem",
     skipVerify: false,
   });
-  deepEqual(plan.secrets.map((s) => s.namespace), [undefined, "team-b", ""]);
-  deepEqual(plan.secrets[2]!.files.map((f) => [f.owner, f.group]), [["1000", "1000"], [
+  assertEquals(plan.secrets.map((s) => s.namespace), [undefined, "team-b", ""]);
+  assertEquals(plan.secrets[2]!.files.map((f) => [f.owner, f.group]), [["1000", "1000"], [
     undefined,
     undefined,
   ]]);
@@ -98,11 +98,11 @@ Deno.test("examples/config.yaml (the demo) loads with its outputs under OUTPUT_D
     `${EXAMPLES}/config.yaml`,
     envOf({ VAULT_ADDR: "http://127.0.0.1:8200", VAULT_TOKEN: "t", OUTPUT_DIR: "/tmp/demo-out" }),
   );
-  deepEqual(plan.secrets.map((s) => [s.name, s.mountPath, s.key, s.kvVersion]), [
+  assertEquals(plan.secrets.map((s) => [s.name, s.mountPath, s.key, s.kvVersion]), [
     ["db", "secret", "app/db", 2],
     ["api", "secret", "app/api", 2],
   ]);
-  deepEqual(plan.secrets.flatMap((s) => s.files.map((f) => f.path)), [
+  assertEquals(plan.secrets.flatMap((s) => s.files.map((f) => f.path)), [
     "/tmp/demo-out/db.env",
     "/tmp/demo-out/api-key.txt",
   ]);
@@ -110,14 +110,14 @@ Deno.test("examples/config.yaml (the demo) loads with its outputs under OUTPUT_D
     `${EXAMPLES}/config.yaml`,
     envOf({ VAULT_ADDR: "http://127.0.0.1:8200", VAULT_TOKEN: "t" }),
   );
-  equal(defaults.secrets[0]!.files[0]!.path, "/secrets/db.env");
+  assertStrictEquals(defaults.secrets[0]!.files[0]!.path, "/secrets/db.env");
 });
 
 Deno.test("examples/config-approle.yaml loads", async () => {
   const plan = await load(`${EXAMPLES}/config-approle.yaml`, envOf());
-  equal(plan.credentials["default"]?.method, "approle");
-  deepEqual(plan.store.addresses.length, 2);
-  deepEqual(plan.secrets.map((s) => s.onChange.map((h) => h.kind)), [
+  assertStrictEquals(plan.credentials["default"]?.method, "approle");
+  assertEquals(plan.store.addresses.length, 2);
+  assertEquals(plan.secrets.map((s) => s.onChange.map((h) => h.kind)), [
     ["signal"],
     ["http", "command"],
     [],
@@ -126,5 +126,5 @@ Deno.test("examples/config-approle.yaml loads", async () => {
 
 Deno.test("examples/config-credential-sets.yaml loads", async () => {
   const plan = await load(`${EXAMPLES}/config-credential-sets.yaml`);
-  deepEqual(Object.keys(plan.credentials), ["default", "team-a", "team-b"]);
+  assertEquals(Object.keys(plan.credentials), ["default", "team-a", "team-b"]);
 });

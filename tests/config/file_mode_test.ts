@@ -1,4 +1,4 @@
-import { equal, throws } from "node:assert/strict";
+import { assertMatch, assertStrictEquals, assertThrows } from "../support/assert.ts";
 import { formatFileMode, parseFileMode } from "../../src/config/mod.ts";
 
 const VALID: [string | number, number][] = [
@@ -15,7 +15,7 @@ const VALID: [string | number, number][] = [
 
 for (const [input, mode] of VALID) {
   Deno.test(`parseFileMode() reads ${JSON.stringify(input)} as 0o${mode.toString(8)}`, () => {
-    equal(parseFileMode(input), mode);
+    assertStrictEquals(parseFileMode(input), mode);
   });
 }
 
@@ -31,14 +31,11 @@ const INVALID: [string | number, RegExp][] = [
 
 for (const [input, message] of INVALID) {
   Deno.test(`parseFileMode() rejects ${JSON.stringify(input)}`, () => {
-    throws(
-      () => parseFileMode(input),
-      (err: Error) => err instanceof SyntaxError && message.test(err.message),
-    );
+    assertMatch(assertThrows(() => parseFileMode(input), SyntaxError).message, message);
   });
 }
 
 Deno.test("formatFileMode() writes four octal digits", () => {
-  equal(formatFileMode(0o640), "0640");
-  equal(formatFileMode(0o4755), "4755");
+  assertStrictEquals(formatFileMode(0o640), "0640");
+  assertStrictEquals(formatFileMode(0o4755), "4755");
 });

@@ -1,4 +1,4 @@
-import { deepEqual, equal, rejects } from "node:assert/strict";
+import { assertEquals, assertRejects, assertStrictEquals } from "../support/assert.ts";
 import {
   ConfigError,
   DEFAULT_CONFIG_PATHS,
@@ -14,11 +14,11 @@ Deno.test("loadConfig() resolves relative paths in the config against the workin
   await Deno.mkdir(dir.join("conf"));
   await Deno.writeTextFile(path, MINIMAL.replace("/secrets/db.env", "./out/db.env"));
   const plan = await loadConfig(path, { env: envOf(), cwd: "/srv/app" });
-  equal(plan.file, path);
-  equal(plan.secrets[0]!.files[0]!.path, "/srv/app/out/db.env");
+  assertStrictEquals(plan.file, path);
+  assertStrictEquals(plan.secrets[0]!.files[0]!.path, "/srv/app/out/db.env");
   // By default the process's working directory, not the config file's directory.
   const here = await loadConfig(path, { env: envOf() });
-  equal(here.secrets[0]!.files[0]!.path, `${Deno.cwd()}/out/db.env`);
+  assertStrictEquals(here.secrets[0]!.files[0]!.path, `${Deno.cwd()}/out/db.env`);
 });
 
 Deno.test("loadConfig() resolves a relative path that comes from an environment variable against the working directory", async () => {
@@ -29,7 +29,7 @@ Deno.test("loadConfig() resolves a relative path that comes from an environment 
     env: envOf({ OUTPUT_DIR: "./demo-out" }),
     cwd: "/home/u/repo",
   });
-  equal(plan.secrets[0]!.files[0]!.path, "/home/u/repo/demo-out/db.env");
+  assertStrictEquals(plan.secrets[0]!.files[0]!.path, "/home/u/repo/demo-out/db.env");
 });
 
 Deno.test("loadConfig() resolves a relative config path against cwd", async () => {
@@ -42,47 +42,43 @@ Deno.test("loadConfig() resolves a relative config path against cwd", async () =
       return Promise.resolve(MINIMAL);
     },
   });
-  deepEqual(read, ["/srv/app/conf/config.yaml"]);
-  equal(plan.file, "/srv/app/conf/config.yaml");
+  assertEquals(read, ["/srv/app/conf/config.yaml"]);
+  assertStrictEquals(plan.file, "/srv/app/conf/config.yaml");
 });
 
 Deno.test("loadConfig() reports a missing file as a ConfigError naming it", async () => {
   await using dir = await tmpDir();
   const path = dir.join("nope.yaml");
-  await rejects(loadConfig(path, { env: envOf() }), (err: ConfigError) => {
-    equal(err.name, "ConfigError");
-    equal(err.message, `${path}: Cannot read config: no such file`);
-    equal(err.cause instanceof Deno.errors.NotFound, true);
-    return true;
-  });
+  const err = await assertRejects(() => loadConfig(path, { env: envOf() }), ConfigError);
+  assertStrictEquals(err.name, "ConfigError");
+  assertStrictEquals(err.message, `${path}: Cannot read config: no such file`);
+  assertStrictEquals(err.cause instanceof Deno.errors.NotFound, true);
 });
 
 Deno.test("loadConfig() reports a directory as a ConfigError", async () => {
   await using dir = await tmpDir();
-  await rejects(loadConfig(dir.path, { env: envOf() }), ConfigError);
+  await assertRejects(() => loadConfig(dir.path, { env: envOf() }), ConfigError);
 });
 
 Deno.test("loadConfig() passes validation errors through with the absolute file name", async () => {
   await using dir = await tmpDir();
   const path = dir.join("config.yaml");
   await Deno.writeTextFile(path, MINIMAL.replace("key: app/db", "key: app/db\n    kvVersion: 3"));
-  await rejects(loadConfig(path, { env: envOf() }), (err: ConfigError) => {
-    deepEqual(err.issues.map((i) => [i.file, i.line, i.column, i.key]), [
-      [path, 7, 16, "secrets[0].kvVersion"],
-    ]);
-    return true;
-  });
+  const err = await assertRejects(() => loadConfig(path, { env: envOf() }), ConfigError);
+  assertEquals(err.issues.map((i) => [i.file, i.line, i.column, i.key]), [
+    [path, 7, 16, "secrets[0].kvVersion"],
+  ]);
 });
 
 Deno.test("findConfigFile() prefers the flag", () => {
-  equal(
+  assertStrictEquals(
     findConfigFile({ flag: "/a.yaml", env: envOf({ CONFIG_FILE: "/b.yaml" }), exists: () => true }),
     "/a.yaml",
   );
 });
 
 Deno.test("findConfigFile() uses CONFIG_FILE without a flag", () => {
-  equal(
+  assertStrictEquals(
     findConfigFile({ env: envOf({ CONFIG_FILE: "/b.yaml" }), exists: () => true }),
     "/b.yaml",
   );
@@ -97,11 +93,17 @@ Deno.test("findConfigFile() tries ./config.yaml, then /etc/secrets-sync/config.y
       return p === "/etc/secrets-sync/config.yaml";
     },
   });
-  equal(found, "/etc/secrets-sync/config.yaml");
-  deepEqual(asked, [...DEFAULT_CONFIG_PATHS]);
-  equal(findConfigFile({ env: envOf(), exists: (p) => p === "./config.yaml" }), "./config.yaml");
+  assertStrictEquals(found, "/etc/secrets-sync/config.yaml");
+  assertEquals(asked, [...DEFAULT_CONFIG_PATHS]);
+  assertStrictEquals(
+    findConfigFile({ env: envOf(), exists: (p) => p === "./config.yaml" }),
+    "./config.yaml",
+  );
 });
 
 Deno.test("findConfigFile() falls back to ./config.yaml when nothing exists", () => {
-  equal(findConfigFile({ env: envOf({ CONFIG_FILE: "" }), exists: () => false }), "./config.yaml");
+  assertStrictEquals(
+    findConfigFile({ env: envOf({ CONFIG_FILE: "" }), exists: () => false }),
+    "./config.yaml",
+  );
 });

@@ -1,4 +1,4 @@
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { assertEquals, assertStrictEquals, assertThrows } from "../support/assert.ts";
 import {
   ConfigError,
   formatKeyPath,
@@ -10,7 +10,7 @@ import { envOf, FILE, MINIMAL, parse, parseError, STORE } from "./_helpers.ts";
 
 Deno.test("parseConfig() fills every default of a minimal config", () => {
   const plan = parse(MINIMAL);
-  deepEqual(plan, {
+  assertEquals(plan, {
     file: FILE,
     store: {
       addresses: ["http://127.0.0.1:8200"],
@@ -65,7 +65,7 @@ Deno.test("parseConfig() fills every default of a minimal config", () => {
       },
     },
   });
-  equal(SETTINGS_DEFAULTS.statusFile, "/tmp/.secrets-sync-ready");
+  assertStrictEquals(SETTINGS_DEFAULTS.statusFile, "/tmp/.secrets-sync-ready");
 });
 
 Deno.test("parseConfig() maps files to template.data keys in YAML order, not sorted order", () => {
@@ -85,8 +85,8 @@ Deno.test("parseConfig() maps files to template.data keys in YAML order, not sor
       - path: /s/one
 `);
   const secret = plan.secrets[0]!;
-  deepEqual(secret.templates.map((t) => t.name), ["z.crt", "2", "a.key", "1"]);
-  deepEqual(secret.files.map((f) => [f.path, f.template]), [
+  assertEquals(secret.templates.map((t) => t.name), ["z.crt", "2", "a.key", "1"]);
+  assertEquals(secret.files.map((f) => [f.path, f.template]), [
     ["/s/z.crt", "z.crt"],
     ["/s/two", "2"],
     ["/s/a.key", "a.key"],
@@ -110,7 +110,7 @@ Deno.test("parseConfig() gives files[].template precedence over position", () =>
       - path: /s/crt-copy
         template: tls.crt
 `);
-  deepEqual(plan.secrets[0]!.files.map((f) => [f.path, f.template]), [
+  assertEquals(plan.secrets[0]!.files.map((f) => [f.path, f.template]), [
     ["/s/key", "tls.key"],
     ["/s/crt", "tls.crt"],
     ["/s/crt-copy", "tls.crt"],
@@ -123,7 +123,7 @@ Deno.test("parseConfig() resolves relative output paths against the working dire
       "      - path: out2/x\n        template: db.env\n",
     { file: "/srv/app/conf/config.yaml", env: envOf(), cwd: "/home/u" },
   );
-  deepEqual(plan.secrets[0]!.files.map((f) => f.path), ["/home/u/out/db.env", "/home/u/out2/x"]);
+  assertEquals(plan.secrets[0]!.files.map((f) => f.path), ["/home/u/out/db.env", "/home/u/out2/x"]);
 });
 
 Deno.test("parseConfig() without a working directory resolves relative paths against the config's directory", () => {
@@ -131,7 +131,7 @@ Deno.test("parseConfig() without a working directory resolves relative paths aga
     file: "/srv/app/conf/config.yaml",
     env: envOf(),
   });
-  equal(plan.secrets[0]!.files[0]!.path, "/srv/app/conf/out/db.env");
+  assertStrictEquals(plan.secrets[0]!.files[0]!.path, "/srv/app/conf/out/db.env");
 });
 
 Deno.test("parseConfig() resolves a relative file name against cwd", () => {
@@ -140,24 +140,24 @@ Deno.test("parseConfig() resolves a relative file name against cwd", () => {
     cwd: "/home/u",
     env: envOf(),
   });
-  equal(plan.file, "/home/u/conf/config.yaml");
-  equal(plan.secrets[0]!.files[0]!.path, "/home/u/db.env");
+  assertStrictEquals(plan.file, "/home/u/conf/config.yaml");
+  assertStrictEquals(plan.secrets[0]!.files[0]!.path, "/home/u/db.env");
 });
 
 Deno.test("parseConfig() rejects a relative file name without cwd", () => {
-  throws(() => parseConfig(MINIMAL, { file: "config.yaml", env: envOf() }), TypeError);
+  assertThrows(() => parseConfig(MINIMAL, { file: "config.yaml", env: envOf() }), TypeError);
 });
 
 Deno.test("parseConfig() reads YAML numbers as octal modes the way chmod does", () => {
   const plan = parse(MINIMAL.replace("/secrets/db.env", "/secrets/db.env\n        mode: 0640"));
-  equal(plan.secrets[0]!.files[0]!.mode, 0o640);
+  assertStrictEquals(plan.secrets[0]!.files[0]!.mode, 0o640);
   const quoted = parse(MINIMAL.replace("/secrets/db.env", '/secrets/db.env\n        mode: "0644"'));
-  equal(quoted.secrets[0]!.files[0]!.mode, 0o644);
+  assertStrictEquals(quoted.secrets[0]!.files[0]!.mode, 0o644);
 });
 
 Deno.test("parseConfig() accepts path as the old name of key", () => {
   const plan = parse(MINIMAL.replace("key: app/db", "path: /app/db/"));
-  equal(plan.secrets[0]!.key, "app/db");
+  assertStrictEquals(plan.secrets[0]!.key, "app/db");
 });
 
 Deno.test("parseConfig() distinguishes an absent namespace (inherit) from an empty one (root)", () => {
@@ -186,8 +186,8 @@ secrets:
     template: { data: { d: x } }
     files: [{ path: /s/d }]
 `);
-  equal(plan.store.namespace, "team-a");
-  deepEqual(plan.secrets.map((s) => [s.name, "namespace" in s, s.namespace]), [
+  assertStrictEquals(plan.store.namespace, "team-a");
+  assertEquals(plan.secrets.map((s) => [s.name, "namespace" in s, s.namespace]), [
     ["inherits", false, undefined],
     ["root", true, ""],
     ["other", true, "team-b"],
@@ -219,7 +219,7 @@ secrets:
     template: { data: { c: x } }
     files: [{ path: /s/c }]
 `);
-  deepEqual(plan.secrets.map((s) => [s.kvVersion, s.mountPath, s.version]), [
+  assertEquals(plan.secrets.map((s) => [s.kvVersion, s.mountPath, s.version]), [
     [1, "kv", undefined],
     ["auto", "other", undefined],
     [2, "kv", 4],
@@ -250,19 +250,19 @@ Deno.test("parseConfig() reads every secret option", () => {
         createDirs: true
 `);
   const s = plan.secrets[0]!;
-  equal(s.refreshIntervalMs, 5_400_000);
-  equal(s.jitter, 0.25);
-  equal(s.maxStalenessMs, 43_200_000);
-  equal(s.missingKey, "zero");
-  equal(s.onMissing, "delete");
-  equal(s.deleteOnRemove, true);
-  deepEqual(s.templates, [{
+  assertStrictEquals(s.refreshIntervalMs, 5_400_000);
+  assertStrictEquals(s.jitter, 0.25);
+  assertStrictEquals(s.maxStalenessMs, 43_200_000);
+  assertStrictEquals(s.missingKey, "zero");
+  assertStrictEquals(s.onMissing, "delete");
+  assertStrictEquals(s.deleteOnRemove, true);
+  assertEquals(s.templates, [{
     name: "db.env",
     source: "A={{ .a }}\nB={{ .b }}\n",
     line: 16,
     column: 11,
   }]);
-  deepEqual(s.files[0], {
+  assertEquals(s.files[0], {
     path: "/secrets/db.env",
     template: "db.env",
     mode: 0o440,
@@ -275,7 +275,7 @@ Deno.test("parseConfig() reads every secret option", () => {
 
 Deno.test("parseConfig() sets maxStaleness to three refresh intervals by default", () => {
   const plan = parse(MINIMAL.replace("key: app/db", "key: app/db\n    refreshInterval: 30s"));
-  equal(plan.secrets[0]!.maxStalenessMs, 90_000);
+  assertStrictEquals(plan.secrets[0]!.maxStalenessMs, 90_000);
 });
 
 Deno.test("parseConfig() reads onChange hooks with their defaults", () => {
@@ -290,7 +290,7 @@ Deno.test("parseConfig() reads onChange hooks with their defaults", () => {
       - http: { url: "https://127.0.0.1:9000/r", method: put, timeout: 2s }
 `,
   );
-  deepEqual(plan.secrets[0]!.onChange, [
+  assertEquals(plan.secrets[0]!.onChange, [
     { kind: "command", argv: ["/usr/bin/pkill", "-HUP", "nginx"], timeoutMs: 30_000 },
     { kind: "command", argv: ["/bin/true"], timeoutMs: 5000 },
     { kind: "signal", pidFile: "/run/app.pid", signal: "SIGHUP" },
@@ -305,7 +305,10 @@ Deno.test("parseConfig() reads a list of addresses and trims trailing slashes", 
     "address: http://127.0.0.1:8200",
     "address: [https://v1.example.com:8200/, https://v2.example.com:8200]",
   ));
-  deepEqual(plan.store.addresses, ["https://v1.example.com:8200", "https://v2.example.com:8200"]);
+  assertEquals(plan.store.addresses, [
+    "https://v1.example.com:8200",
+    "https://v2.example.com:8200",
+  ]);
 });
 
 Deno.test("parseConfig() reads TLS fields and resolves their paths", () => {
@@ -321,7 +324,7 @@ Deno.test("parseConfig() reads TLS fields and resolves their paths", () => {
   requestTimeout: 3s
   maxResponseBytes: 1048576`,
   ));
-  deepEqual(plan.store.tls, {
+  assertEquals(plan.store.tls, {
     caCert: "/etc/secrets-sync/certs/ca.pem",
     caPath: "/etc/ssl/certs",
     clientCert: "/certs/client.pem",
@@ -329,8 +332,8 @@ Deno.test("parseConfig() reads TLS fields and resolves their paths", () => {
     serverName: "vault.internal",
     skipVerify: true,
   });
-  equal(plan.store.requestTimeoutMs, 3000);
-  equal(plan.store.maxResponseBytes, 1_048_576);
+  assertStrictEquals(plan.store.requestTimeoutMs, 3000);
+  assertStrictEquals(plan.store.maxResponseBytes, 1_048_576);
 });
 
 Deno.test("parseConfig() reads the settings section", () => {
@@ -346,7 +349,7 @@ Deno.test("parseConfig() reads the settings section", () => {
   backoff: { initial: 500ms, max: 1m, multiplier: 1.5 }
 `,
   );
-  deepEqual(plan.settings, {
+  assertEquals(plan.settings, {
     logLevel: "warning",
     logFormat: "pretty",
     metrics: { enabled: false, addr: "0.0.0.0", port: 9102 },
@@ -372,11 +375,11 @@ Deno.test("parseConfig() expands ${VAR} in values and records the variables used
       .replace("key: app/db", "key: ${APP:-app}/db\n    refreshInterval: ${EVERY:-1m}"),
     { ADDR: "https://vault.example.com" },
   );
-  deepEqual(plan.store.addresses, ["https://vault.example.com"]);
-  equal(plan.secrets[0]!.files[0]!.path, "/secrets/db.env");
-  equal(plan.secrets[0]!.key, "app/db");
-  equal(plan.secrets[0]!.refreshIntervalMs, 60_000);
-  deepEqual(plan.envUsed, ["ADDR", "APP", "EVERY", "OUTPUT_DIR"]);
+  assertEquals(plan.store.addresses, ["https://vault.example.com"]);
+  assertStrictEquals(plan.secrets[0]!.files[0]!.path, "/secrets/db.env");
+  assertStrictEquals(plan.secrets[0]!.key, "app/db");
+  assertStrictEquals(plan.secrets[0]!.refreshIntervalMs, 60_000);
+  assertEquals(plan.envUsed, ["ADDR", "APP", "EVERY", "OUTPUT_DIR"]);
 });
 
 Deno.test("parseConfig() types booleans and numbers that come from ${VAR}", () => {
@@ -385,58 +388,61 @@ Deno.test("parseConfig() types booleans and numbers that come from ${VAR}", () =
       "settings:\n  metrics: { port: '${PORT}' }\n",
     { PORT: "9000" },
   );
-  equal(plan.store.tls.skipVerify, false);
-  equal(plan.settings.metrics.port, 9000);
+  assertStrictEquals(plan.store.tls.skipVerify, false);
+  assertStrictEquals(plan.settings.metrics.port, 9000);
 });
 
 Deno.test("parseConfig() keeps a token that contains ${ literally (no re-expansion)", () => {
   const plan = parse(MINIMAL.replace("token: s.test-token", 'token: "${VAULT_TOKEN}"'), {
     VAULT_TOKEN: "s.a${B}c",
   });
-  deepEqual(plan.credentials["default"], { method: "token", token: "s.a${B}c" });
+  assertEquals(plan.credentials["default"], { method: "token", token: "s.a${B}c" });
 });
 
 Deno.test("parseConfig() leaves ${...} in template sources to the template", () => {
   const plan = parse(
     MINIMAL.replace("DB_PASSWORD={{ .password }}", () => "export PATH=${PATH} X=$${Y}"),
   );
-  equal(plan.secrets[0]!.templates[0]!.source, "export PATH=${PATH} X=$${Y}");
-  deepEqual(plan.envUsed, []);
+  assertStrictEquals(plan.secrets[0]!.templates[0]!.source, "export PATH=${PATH} X=$${Y}");
+  assertEquals(plan.envUsed, []);
 });
 
 Deno.test("parseConfig() writes $${ as a literal ${ in a value", () => {
   const plan = parse(MINIMAL.replace("/secrets/db.env", () => '"/secrets/$${x}.env"'));
-  equal(plan.secrets[0]!.files[0]!.path, "/secrets/${x}.env");
+  assertStrictEquals(plan.secrets[0]!.files[0]!.path, "/secrets/${x}.env");
 });
 
 Deno.test("parseConfig() keeps the text of a numeric token", () => {
   const plan = parse(MINIMAL.replace("token: s.test-token", "token: 0012345"));
-  deepEqual(plan.credentials["default"], { method: "token", token: "0012345" });
+  assertEquals(plan.credentials["default"], { method: "token", token: "0012345" });
 });
 
 Deno.test("parseConfig() accepts 10,000 secrets", () => {
   const plan = parse(STORE + "secrets:\n" + secretsYaml(10_000));
-  equal(plan.secrets.length, 10_000);
+  assertStrictEquals(plan.secrets.length, 10_000);
 });
 
 Deno.test("parseConfig() rejects more than 10,000 secrets", () => {
   const error = parseError(STORE + "secrets:\n" + secretsYaml(10_001));
-  deepEqual(error.issues.map((i) => `${i.line}:${i.column} ${i.key}: ${i.message}`), [
+  assertEquals(error.issues.map((i) => `${i.line}:${i.column} ${i.key}: ${i.message}`), [
     "5:3 secrets: Too many secrets: at most 10000",
   ]);
 });
 
 Deno.test("parseConfig() reads ExternalSecret manifests as ESO documents", () => {
   const error = parseError("apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\n");
-  equal(error.issues[0]!.key, "doc1.spec");
-  equal(error.issues[0]!.line, 1);
+  assertStrictEquals(error.issues[0]!.key, "doc1.spec");
+  assertStrictEquals(error.issues[0]!.line, 1);
 });
 
 Deno.test("parseConfig() throws a ConfigError named ConfigError", () => {
   const error = parseError("");
-  equal(error instanceof ConfigError, true);
-  equal(error.name, "ConfigError");
-  equal(error.message, `${FILE}:1:1: The config is empty: expected secretStore and secrets`);
+  assertStrictEquals(error instanceof ConfigError, true);
+  assertStrictEquals(error.name, "ConfigError");
+  assertStrictEquals(
+    error.message,
+    `${FILE}:1:1: The config is empty: expected secretStore and secrets`,
+  );
 });
 
 function secretsYaml(count: number): string {
@@ -474,11 +480,11 @@ secrets:
       - path: /s/b2
       - path: /s/b3
 `);
-  deepEqual(plan.secrets.map((s) => [s.name, s.key, s.refreshIntervalMs]), [
+  assertEquals(plan.secrets.map((s) => [s.name, s.key, s.refreshIntervalMs]), [
     ["a", "app/a", 60_000],
     ["b", "app/a", 60_000],
   ]);
-  deepEqual(plan.secrets[1]!.files.map((f) => f.template), ["one", "two", "three"]);
+  assertEquals(plan.secrets[1]!.files.map((f) => f.template), ["one", "two", "three"]);
 });
 
 Deno.test("planFromSeed() plans data built in code, without positions", () => {
@@ -492,38 +498,36 @@ Deno.test("planFromSeed() plans data built in code, without positions", () => {
       files: [{ path: "out/db.env", mode: 416 }],
     }],
   }, { file: "/srv/config.yaml", env: envOf() });
-  deepEqual(plan.secrets[0]!.files[0], {
+  assertEquals(plan.secrets[0]!.files[0], {
     path: "/srv/out/db.env",
     template: "env",
     mode: 0o416,
     writeMode: "rename",
     createDirs: false,
   });
-  deepEqual(plan.secrets[0]!.templates, [{ name: "env", source: "{{ .password }}" }]);
+  assertEquals(plan.secrets[0]!.templates, [{ name: "env", source: "{{ .password }}" }]);
 });
 
 Deno.test("planFromSeed() reports problems without line numbers when there is no source", () => {
-  throws(
+  const err = assertThrows(
     () => planFromSeed({ secrets: [] }, { file: "/srv/config.yaml", env: envOf() }),
-    (err: ConfigError) => {
-      equal(
-        err.message,
-        "/srv/config.yaml: secrets: Give at least one secret\n" +
-          "/srv/config.yaml: secretStore.address: Required: the Vault/OpenBao address (or set VAULT_ADDR)\n" +
-          "/srv/config.yaml: secretStore: Token auth needs token or tokenFile (or VAULT_TOKEN)",
-      );
-      return true;
-    },
+    ConfigError,
+  );
+  assertStrictEquals(
+    err.message,
+    "/srv/config.yaml: secrets: Give at least one secret\n" +
+      "/srv/config.yaml: secretStore.address: Required: the Vault/OpenBao address (or set VAULT_ADDR)\n" +
+      "/srv/config.yaml: secretStore: Token auth needs token or tokenFile (or VAULT_TOKEN)",
   );
 });
 
 Deno.test("formatKeyPath() quotes keys that are not plain names", () => {
-  equal(formatKeyPath(["secrets", 2, "files", 0, "mode"]), "secrets[2].files[0].mode");
-  equal(
+  assertStrictEquals(formatKeyPath(["secrets", 2, "files", 0, "mode"]), "secrets[2].files[0].mode");
+  assertStrictEquals(
     formatKeyPath(["secrets", 0, "template", "data", "db.env"]),
     'secrets[0].template.data["db.env"]',
   );
-  equal(formatKeyPath([]), "");
+  assertStrictEquals(formatKeyPath([]), "");
 });
 
 Deno.test("parseConfig() records where TLS files, output paths and owners were set", () => {
@@ -544,7 +548,7 @@ secrets:
 `,
     { VAULT_CLIENT_KEY: "/run/key.pem" },
   );
-  deepEqual(plan.sources, {
+  assertEquals(plan.sources, {
     tls: {
       caCert: { key: "secretStore.tlsCACert", line: 4, column: 14 },
       clientCert: { key: "secretStore.tlsClientCert", line: 5, column: 18 },

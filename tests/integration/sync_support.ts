@@ -57,20 +57,6 @@ export function assertNoLeaks(sidecar: Pick<Sidecar, "stdout" | "stderr">, value
   }
 }
 
-/** Asserts `actual >= expected`. */
-export function assertGreaterOrEqual(actual: number, expected: number, msg?: string): void {
-  if (!(actual >= expected)) {
-    throw new AssertionError(`${msg ? msg + ": " : ""}expected ${actual} >= ${expected}`);
-  }
-}
-
-/** Asserts `actual <= expected`. */
-export function assertLessOrEqual(actual: number, expected: number, msg?: string): void {
-  if (!(actual <= expected)) {
-    throw new AssertionError(`${msg ? msg + ": " : ""}expected ${actual} <= ${expected}`);
-  }
-}
-
 /** The YAML head every sync test config starts with: token auth from the env, no metrics port. */
 export function storeYaml(extra = ""): string {
   return `

@@ -1,4 +1,4 @@
-import { assertEquals, assertFalse, assertStringIncludes } from "./_assert.ts";
+import { assertEquals, assertFalse, assertStringIncludes } from "../support/assert.ts";
 import { createHandler } from "../../src/observe/handler.ts";
 import { createMetrics } from "../../src/observe/metrics.ts";
 import type { ReadinessSnapshot } from "../../src/observe/readiness.ts";

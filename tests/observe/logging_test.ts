@@ -4,7 +4,7 @@ import {
   assertFalse,
   assertStringIncludes,
   assertThrows,
-} from "./_assert.ts";
+} from "../support/assert.ts";
 import { getLogger } from "@logtape/logtape";
 import { parseLogLevel, resetLogging, setupLogging } from "../../src/observe/logging.ts";
 import { Redactor } from "../../src/observe/redactor.ts";

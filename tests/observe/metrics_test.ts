@@ -1,4 +1,4 @@
-import { assertEquals, assertFalse, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { assertEquals, assertFalse, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { Registry } from "prom-client";
 import { createMetrics, type Metrics } from "../../src/observe/metrics.ts";
 import { FakeClock } from "../support/fake_clock.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertFalse, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertFalse, assertStringIncludes } from "../support/assert.ts";
 import { isSensitiveKey, MIN_REDACT_LENGTH, Redactor } from "../../src/observe/redactor.ts";
 
 Deno.test("Redactor.redact() replaces every occurrence of a registered value", () => {

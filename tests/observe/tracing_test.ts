@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertFalse, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertFalse, assertRejects } from "../support/assert.ts";
 import { withSpan } from "../../src/observe/tracing.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../support/assert.ts";
 import { FileSink } from "../../src/sink/file_sink.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 import { crashContents, sameBytes } from "./_crash_contents.ts";
@@ -49,13 +49,13 @@ Deno.test("FileSink.write() leaves exactly A or B after a SIGKILL at any moment"
     const content = await killWhileWriting(path, "rename");
     const isA = sameBytes(content, a);
     const isB = sameBytes(content, b);
-    assert.ok(isA || isB, `kill ${kill}: file is neither A nor B (${content.length} bytes)`);
+    assert(isA || isB, `kill ${kill}: file is neither A nor B (${content.length} bytes)`);
     seen[isA ? "a" : "b"]++;
   }
   // Both contents were observed: the kills really landed while the child was writing.
-  assert.ok(seen.a > 0 && seen.b > 0, `saw ${JSON.stringify(seen)}`);
+  assert(seen.a > 0 && seen.b > 0, `saw ${JSON.stringify(seen)}`);
   await new FileSink().cleanupTemps([dir.path]);
-  assert.deepEqual(await listDir(dir.path), ["app.env"]);
+  assertEquals(await listDir(dir.path), ["app.env"]);
 });
 
 Deno.test("the crash check catches torn files: inplace mode is not crash-safe", async () => {
@@ -69,5 +69,5 @@ Deno.test("the crash check catches torn files: inplace mode is not crash-safe", 
     const content = await killWhileWriting(path, "inplace");
     torn = !sameBytes(content, a) && !sameBytes(content, b);
   }
-  assert.ok(torn, "no torn file seen in inplace mode");
+  assert(torn, "no torn file seen in inplace mode");
 });

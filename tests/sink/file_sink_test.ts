@@ -1,4 +1,13 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+  fail,
+} from "../support/assert.ts";
 import { FileSink } from "../../src/sink/file_sink.ts";
 import { SinkError } from "../../src/sink/sink_error.ts";
 import { requireRoot, requireTool } from "../support/requires.ts";
@@ -26,14 +35,14 @@ async function rejectsWithSinkError(
   try {
     await promise;
   } catch (err) {
-    assert.ok(err instanceof SinkError, `expected SinkError, got ${err}`);
-    assert.equal(err.name, "SinkError");
-    assert.equal(err.step, step, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    assert.ok(!err.message.includes("hunter2"), "error message leaks content");
+    assert(err instanceof SinkError, `expected SinkError, got ${err}`);
+    assertStrictEquals(err.name, "SinkError");
+    assertStrictEquals(err.step, step, err.message);
+    if (pattern) assertMatch(err.message, pattern);
+    assert(!err.message.includes("hunter2"), "error message leaks content");
     return err;
   }
-  assert.fail("expected a SinkError");
+  fail("expected a SinkError");
 }
 
 Deno.test("FileSink.write() creates a missing file with the content and mode", async () => {
@@ -41,12 +50,12 @@ Deno.test("FileSink.write() creates a missing file with the content and mode", a
   await using logs = await captureLogs();
   const path = dir.join("app.env");
   const result = await new FileSink().write(filePlan(path, { mode: 0o640 }), enc(SECRET));
-  assert.equal(result, "written");
-  assert.equal(await Deno.readTextFile(path), SECRET);
-  assert.equal((await Deno.stat(path)).mode! & 0o7777, 0o640);
-  assert.deepEqual(await listDir(dir.path), ["app.env"]);
-  assert.ok(logs.records.length > 0);
-  assert.ok(!logs.text().includes("hunter2"), "logs leak content");
+  assertStrictEquals(result, "written");
+  assertStrictEquals(await Deno.readTextFile(path), SECRET);
+  assertStrictEquals((await Deno.stat(path)).mode! & 0o7777, 0o640);
+  assertEquals(await listDir(dir.path), ["app.env"]);
+  assert(logs.records.length > 0);
+  assert(!logs.text().includes("hunter2"), "logs leak content");
 });
 
 Deno.test("FileSink.write() returns unchanged for identical bytes and keeps mtime and inode", async () => {
@@ -55,10 +64,10 @@ Deno.test("FileSink.write() returns unchanged for identical bytes and keeps mtim
   const sink = new FileSink();
   await sink.write(filePlan(path), enc(SECRET));
   const before = await Deno.stat(path);
-  assert.equal(await sink.write(filePlan(path), enc(SECRET)), "unchanged");
+  assertStrictEquals(await sink.write(filePlan(path), enc(SECRET)), "unchanged");
   const after = await Deno.stat(path);
-  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
-  assert.equal(after.ino, before.ino);
+  assertStrictEquals(after.mtime?.getTime(), before.mtime?.getTime());
+  assertStrictEquals(after.ino, before.ino);
 });
 
 Deno.test("FileSink.write() replaces different content of the same size with a new inode", async () => {
@@ -67,10 +76,10 @@ Deno.test("FileSink.write() replaces different content of the same size with a n
   const sink = new FileSink();
   await sink.write(filePlan(path), enc("A=1\n"));
   const before = await Deno.stat(path);
-  assert.equal(await sink.write(filePlan(path), enc("A=2\n")), "written");
-  assert.equal(await Deno.readTextFile(path), "A=2\n");
-  assert.notEqual((await Deno.stat(path)).ino, before.ino);
-  assert.deepEqual(await listDir(dir.path), ["app.env"]);
+  assertStrictEquals(await sink.write(filePlan(path), enc("A=2\n")), "written");
+  assertStrictEquals(await Deno.readTextFile(path), "A=2\n");
+  assertNotEquals((await Deno.stat(path)).ino, before.ino);
+  assertEquals(await listDir(dir.path), ["app.env"]);
 });
 
 Deno.test("FileSink.write() fixes only the mode when the content is identical", async () => {
@@ -79,11 +88,14 @@ Deno.test("FileSink.write() fixes only the mode when the content is identical", 
   await Deno.writeTextFile(path, SECRET, { mode: 0o644 });
   await Deno.chmod(path, 0o644);
   const before = await Deno.stat(path);
-  assert.equal(await new FileSink().write(filePlan(path, { mode: 0o600 }), enc(SECRET)), "written");
+  assertStrictEquals(
+    await new FileSink().write(filePlan(path, { mode: 0o600 }), enc(SECRET)),
+    "written",
+  );
   const after = await Deno.stat(path);
-  assert.equal(after.mode! & 0o7777, 0o600);
-  assert.equal(after.ino, before.ino);
-  assert.equal(await Deno.readTextFile(path), SECRET);
+  assertStrictEquals(after.mode! & 0o7777, 0o600);
+  assertStrictEquals(after.ino, before.ino);
+  assertStrictEquals(await Deno.readTextFile(path), SECRET);
 });
 
 Deno.test("FileSink.write() applies the planned mode despite a restrictive umask", async () => {
@@ -94,9 +106,13 @@ Deno.test("FileSink.write() applies the planned mode despite a restrictive umask
     stdout: "inherit",
     stderr: "inherit",
   }).output();
-  assert.ok(child.success);
+  assert(child.success);
   for (const mode of modes) {
-    assert.equal((await Deno.stat(dir.join(`f${mode}`))).mode! & 0o7777, parseInt(mode, 8), mode);
+    assertStrictEquals(
+      (await Deno.stat(dir.join(`f${mode}`))).mode! & 0o7777,
+      parseInt(mode, 8),
+      mode,
+    );
   }
 });
 
@@ -111,8 +127,8 @@ Deno.test("FileSink.write() refuses to write through a symlink", async () => {
     "policy",
     /symbolic link/,
   );
-  assert.equal(await Deno.readTextFile(real), "old");
-  assert.ok((await Deno.lstat(link)).isSymlink);
+  assertStrictEquals(await Deno.readTextFile(real), "old");
+  assert((await Deno.lstat(link)).isSymlink);
 });
 
 Deno.test("FileSink.write() refuses a non-regular file at the target", async () => {
@@ -121,22 +137,22 @@ Deno.test("FileSink.write() refuses a non-regular file at the target", async () 
   await Deno.mkdir(asDir);
   const fifo = dir.join("fifo");
   const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-  assert.ok(made.success);
+  assert(made.success);
   const sink = new FileSink();
   await rejectsWithSinkError(sink.write(filePlan(asDir), enc("x")), "policy", /a directory/);
   await rejectsWithSinkError(sink.write(filePlan(fifo), enc("x")), "policy", /a FIFO/);
-  assert.ok((await Deno.lstat(fifo)).isFifo);
-  assert.deepEqual(await listDir(dir.path), ["fifo", "is-a-dir"]);
+  assert((await Deno.lstat(fifo)).isFifo);
+  assertEquals(await listDir(dir.path), ["fifo", "is-a-dir"]);
 });
 
 Deno.test("FileSink.write() creates missing parent directories with 0700 when createDirs is set", async () => {
   await using dir = await tmpDir();
   const path = dir.join("a", "b", "app.env");
   const result = await new FileSink().write(filePlan(path, { createDirs: true }), enc("x"));
-  assert.equal(result, "written");
-  assert.equal(await Deno.readTextFile(path), "x");
-  assert.equal((await Deno.stat(dir.join("a", "b"))).mode! & 0o777, 0o700);
-  assert.equal((await Deno.stat(dir.join("a"))).mode! & 0o777, 0o700);
+  assertStrictEquals(result, "written");
+  assertStrictEquals(await Deno.readTextFile(path), "x");
+  assertStrictEquals((await Deno.stat(dir.join("a", "b"))).mode! & 0o777, 0o700);
+  assertStrictEquals((await Deno.stat(dir.join("a"))).mode! & 0o777, 0o700);
 });
 
 Deno.test("FileSink.write() explains a missing directory when createDirs is not set", async () => {
@@ -147,8 +163,8 @@ Deno.test("FileSink.write() explains a missing directory when createDirs is not 
     "mkdir",
     /directory ".*\/missing" does not exist; create it or set createDirs: true/,
   );
-  assert.equal(err.path, path);
-  assert.deepEqual(await listDir(dir.path), []);
+  assertStrictEquals(err.path, path);
+  assertEquals(await listDir(dir.path), []);
 });
 
 Deno.test("FileSink.write() keeps the old file and removes the temp file when rename fails", async () => {
@@ -163,8 +179,8 @@ Deno.test("FileSink.write() keeps the old file and removes the temp file when re
     "rename",
     /^Cannot write ".*app\.env": permission denied \(rename over target\)$/,
   );
-  assert.equal(await Deno.readTextFile(path), "old content");
-  assert.deepEqual(await listDir(dir.path), ["app.env"]);
+  assertStrictEquals(await Deno.readTextFile(path), "old content");
+  assertEquals(await listDir(dir.path), ["app.env"]);
 });
 
 Deno.test("FileSink.write() keeps the old file and removes the temp file when a step fails", async () => {
@@ -199,8 +215,8 @@ Deno.test("FileSink.write() keeps the old file and removes the temp file when a 
       c.step,
       /no space left on device/,
     );
-    assert.equal(await Deno.readTextFile(path), "old content", c.step);
-    assert.deepEqual(await listDir(dir.path), ["app.env"], c.step);
+    assertStrictEquals(await Deno.readTextFile(path), "old content", c.step);
+    assertEquals(await listDir(dir.path), ["app.env"], c.step);
   }
 });
 
@@ -213,22 +229,22 @@ Deno.test("FileSink.write() in inplace mode keeps the inode", async () => {
     filePlan(path, { writeMode: "inplace", mode: 0o640 }),
     enc("new\n"),
   );
-  assert.equal(result, "written");
+  assertStrictEquals(result, "written");
   const after = await Deno.stat(path);
-  assert.equal(after.ino, before.ino);
-  assert.equal(after.mode! & 0o7777, 0o640);
-  assert.equal(await Deno.readTextFile(path), "new\n");
-  assert.deepEqual(await listDir(dir.path), ["bind.env"]);
+  assertStrictEquals(after.ino, before.ino);
+  assertStrictEquals(after.mode! & 0o7777, 0o640);
+  assertStrictEquals(await Deno.readTextFile(path), "new\n");
+  assertEquals(await listDir(dir.path), ["bind.env"]);
 });
 
 Deno.test("FileSink.write() in inplace mode creates a missing file", async () => {
   await using dir = await tmpDir();
   const path = dir.join("bind.env");
-  assert.equal(
+  assertStrictEquals(
     await new FileSink().write(filePlan(path, { writeMode: "inplace" }), enc("x")),
     "written",
   );
-  assert.equal(await Deno.readTextFile(path), "x");
+  assertStrictEquals(await Deno.readTextFile(path), "x");
 });
 
 Deno.test("FileSink.write() rejects content over maxBytes without touching the file", async () => {
@@ -241,15 +257,15 @@ Deno.test("FileSink.write() rejects content over maxBytes without touching the f
     "limit",
     /content is 9 bytes, over the limit of 8 bytes \(maxBytes\)/,
   );
-  assert.equal(await sink.write(filePlan(path), new Uint8Array(8)), "written");
-  assert.equal((await Deno.readFile(path)).length, 8);
+  assertStrictEquals(await sink.write(filePlan(path), new Uint8Array(8)), "written");
+  assertStrictEquals((await Deno.readFile(path)).length, 8);
 });
 
 Deno.test("FileSink rejects an invalid maxBytes or mode at once", async () => {
-  assert.throws(() => new FileSink({ maxBytes: -1 }), RangeError);
+  assertThrows(() => new FileSink({ maxBytes: -1 }), RangeError);
   await using dir = await tmpDir();
-  await assert.rejects(
-    new FileSink().write(filePlan(dir.join("x"), { mode: 0o10000 }), enc("x")),
+  await assertRejects(
+    () => new FileSink().write(filePlan(dir.join("x"), { mode: 0o10000 }), enc("x")),
     RangeError,
   );
 });
@@ -264,17 +280,17 @@ Deno.test("FileSink.write() changes owner and group to numeric ids when running 
   await using dir = await tmpDir();
   const path = dir.join("app.env");
   const plan = filePlan(path, { owner: "1234", group: "4321" });
-  assert.equal(await new FileSink().write(plan, enc(SECRET)), "written");
+  assertStrictEquals(await new FileSink().write(plan, enc(SECRET)), "written");
   const info = await Deno.stat(path);
-  assert.equal(info.uid, 1234);
-  assert.equal(info.gid, 4321);
-  assert.equal(info.mode! & 0o7777, 0o600);
-  assert.equal(await new FileSink().write(plan, enc(SECRET)), "unchanged");
+  assertStrictEquals(info.uid, 1234);
+  assertStrictEquals(info.gid, 4321);
+  assertStrictEquals(info.mode! & 0o7777, 0o600);
+  assertStrictEquals(await new FileSink().write(plan, enc(SECRET)), "unchanged");
   // Same content, other owner: fixed in place and reported as a change.
   const other = filePlan(path, { owner: "4321" });
-  assert.equal(await new FileSink().write(other, enc(SECRET)), "written");
-  assert.equal((await Deno.stat(path)).uid, 4321);
-  assert.equal((await Deno.stat(path)).ino, info.ino);
+  assertStrictEquals(await new FileSink().write(other, enc(SECRET)), "written");
+  assertStrictEquals((await Deno.stat(path)).uid, 4321);
+  assertStrictEquals((await Deno.stat(path)).ino, info.ino);
 });
 
 Deno.test("FileSink.write() resolves owner and group names from passwd and group files", async () => {
@@ -294,9 +310,9 @@ Deno.test("FileSink.write() resolves owner and group names from passwd and group
     },
   });
   await new FileSink({ fs }).write(filePlan(path, { owner: "app", group: "web" }), enc("x"));
-  assert.equal(calls.length, 1);
-  assert.match(calls[0]![0], /\/\.app\.env\.secrets-sync\.[0-9a-z]{10}\.tmp$/);
-  assert.deepEqual(calls[0]!.slice(1), [1000, 2000]);
+  assertStrictEquals(calls.length, 1);
+  assertMatch(calls[0]![0], /\/\.app\.env\.secrets-sync\.[0-9a-z]{10}\.tmp$/);
+  assertEquals(calls[0]!.slice(1), [1000, 2000]);
 });
 
 Deno.test("FileSink.write() explains an unknown owner name", async () => {
@@ -307,7 +323,7 @@ Deno.test("FileSink.write() explains an unknown owner name", async () => {
     "chown",
     /unknown user "ghost" \(not in \/etc\/passwd\)/,
   );
-  assert.deepEqual(await listDir(dir.path), []);
+  assertEquals(await listDir(dir.path), []);
 });
 
 Deno.test("FileSink.write() says the process must run as root when chown is not permitted", async () => {
@@ -323,13 +339,13 @@ Deno.test("FileSink.write() says the process must run as root when chown is not 
     new FileSink({ fs }).write(filePlan(path, { owner: "app" }), enc(SECRET)),
     "chown",
   );
-  assert.equal(
+  assertStrictEquals(
     err.message,
     `Cannot write "${path}": operation not permitted — the process must run as root or as that owner (chown to owner "app")`,
   );
-  assert.ok(err.cause instanceof Deno.errors.PermissionDenied);
-  assert.equal(await Deno.readTextFile(path), "old content");
-  assert.deepEqual(await listDir(dir.path), ["app.env"]);
+  assert(err.cause instanceof Deno.errors.PermissionDenied);
+  assertStrictEquals(await Deno.readTextFile(path), "old content");
+  assertEquals(await listDir(dir.path), ["app.env"]);
 });
 
 Deno.test("FileSink.write() rejects with the abort reason and keeps the old file", async () => {
@@ -343,20 +359,21 @@ Deno.test("FileSink.write() rejects with the abort reason and keeps the old file
       return Deno.chmod(p, mode);
     },
   });
-  await assert.rejects(
-    new FileSink({ fs }).write(filePlan(path), enc(SECRET), { signal: controller.signal }),
-    /stop/,
+  await assertRejects(
+    () => new FileSink({ fs }).write(filePlan(path), enc(SECRET), { signal: controller.signal }),
+    Error,
+    "stop",
   );
-  assert.equal(await Deno.readTextFile(path), "old content");
-  assert.deepEqual(await listDir(dir.path), ["app.env"]);
+  assertStrictEquals(await Deno.readTextFile(path), "old content");
+  assertEquals(await listDir(dir.path), ["app.env"]);
 });
 
 Deno.test("FileSink.write() handles a file name at the 255-byte limit", async () => {
   await using dir = await tmpDir();
   const path = dir.join("é".repeat(127) + "x");
-  assert.equal(await new FileSink().write(filePlan(path), enc("x")), "written");
-  assert.equal(await Deno.readTextFile(path), "x");
-  assert.deepEqual((await listDir(dir.path)).length, 1);
+  assertStrictEquals(await new FileSink().write(filePlan(path), enc("x")), "written");
+  assertStrictEquals(await Deno.readTextFile(path), "x");
+  assertEquals((await listDir(dir.path)).length, 1);
 });
 
 Deno.test("FileSink.cleanupTemps() removes only our leftover temp files", async () => {
@@ -373,9 +390,9 @@ Deno.test("FileSink.cleanupTemps() removes only our leftover temp files", async 
   await Deno.writeTextFile(other.join(ours[0]!), "x");
   await Deno.mkdir(dir.join(".d.secrets-sync.abcdefghij.tmp"));
   const removed = await new FileSink().cleanupTemps([dir.path, other.path, dir.join("missing")]);
-  assert.equal(removed, 3);
-  assert.deepEqual(await listDir(dir.path), [...theirs, ".d.secrets-sync.abcdefghij.tmp"].sort());
-  assert.deepEqual(await listDir(other.path), []);
+  assertStrictEquals(removed, 3);
+  assertEquals(await listDir(dir.path), [...theirs, ".d.secrets-sync.abcdefghij.tmp"].sort());
+  assertEquals(await listDir(other.path), []);
 });
 
 Deno.test("FileSink.remove() removes a regular file and reports a missing one as absent", async () => {
@@ -383,9 +400,9 @@ Deno.test("FileSink.remove() removes a regular file and reports a missing one as
   const path = dir.join("app.env");
   await Deno.writeTextFile(path, "x");
   const sink = new FileSink();
-  assert.equal(await sink.remove(filePlan(path)), "removed");
-  assert.equal(await sink.remove(filePlan(path)), "absent");
-  assert.deepEqual(await listDir(dir.path), []);
+  assertStrictEquals(await sink.remove(filePlan(path)), "removed");
+  assertStrictEquals(await sink.remove(filePlan(path)), "absent");
+  assertEquals(await listDir(dir.path), []);
 });
 
 Deno.test("FileSink.remove() refuses to remove a symlink", async () => {
@@ -393,7 +410,7 @@ Deno.test("FileSink.remove() refuses to remove a symlink", async () => {
   await Deno.writeTextFile(dir.join("real"), "x");
   await Deno.symlink(dir.join("real"), dir.join("link"));
   await rejectsWithSinkError(new FileSink().remove(filePlan(dir.join("link"))), "policy");
-  assert.deepEqual(await listDir(dir.path), ["link", "real"]);
+  assertEquals(await listDir(dir.path), ["link", "real"]);
 });
 
 Deno.test("FileSink.write() suggests inplace when the target is a mount point", async () => {
@@ -408,8 +425,8 @@ Deno.test("FileSink.write() suggests inplace when the target is a mount point", 
     "rename",
     /device or resource busy \(rename over target\); if the file is a single-file bind mount, set writeMode: inplace$/,
   );
-  assert.equal(await Deno.readTextFile(path), "old content");
-  assert.deepEqual(await listDir(dir.path), ["bind.env"]);
+  assertStrictEquals(await Deno.readTextFile(path), "old content");
+  assertEquals(await listDir(dir.path), ["bind.env"]);
 });
 
 Deno.test("FileSink.write() explains that atomic writes need a writable directory", async () => {
@@ -452,12 +469,12 @@ Deno.test("FileSink.write() recognises a real EPERM from chown as a non-root use
     env: { HOME: dir.path, DENO_DIR: dir.join("deno") },
     stderr: "inherit",
   }).output();
-  assert.ok(output.success);
+  assert(output.success);
   const real = JSON.parse(new TextDecoder().decode(output.stdout)) as {
     name?: string;
     message?: string;
   };
-  assert.equal(real.name, "PermissionDenied");
+  assertStrictEquals(real.name, "PermissionDenied");
   const path = dir.join("app.env");
   const fs = faultyFs({
     chown: () => Promise.reject(new Deno.errors.PermissionDenied(real.message)),
@@ -474,7 +491,7 @@ Deno.test("FileSink.write() follows a symlinked parent directory", async () => {
   await Deno.mkdir(dir.join("real"));
   await Deno.symlink(dir.join("real"), dir.join("secrets"));
   const result = await new FileSink().write(filePlan(dir.join("secrets", "app.env")), enc("x"));
-  assert.equal(result, "written");
-  assert.equal(await Deno.readTextFile(dir.join("real", "app.env")), "x");
-  assert.deepEqual(await listDir(dir.join("real")), ["app.env"]);
+  assertStrictEquals(result, "written");
+  assertStrictEquals(await Deno.readTextFile(dir.join("real", "app.env")), "x");
+  assertEquals(await listDir(dir.join("real")), ["app.env"]);
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertStrictEquals } from "../support/assert.ts";
 import type { HookPlan } from "../../src/config/plan.ts";
 import { runHooks, type SpawnFn } from "../../src/sink/hooks.ts";
 import { FakeClock } from "../support/fake_clock.ts";
@@ -22,16 +22,19 @@ Deno.test("runHooks() reports a command that exits 0 as ok and a failing one as 
     [command(["sh", "-c", "exit 3"]), command(["true"])],
     { secret: "app" },
   );
-  assert.deepEqual(results.map((r) => r.status), ["failed", "ok"]);
-  assert.equal(results[0]!.kind, "command");
-  assert.equal(results[0]!.error, `Cannot run on-change hook command "sh": exited with code 3`);
-  assert.equal(results[1]!.error, undefined);
+  assertEquals(results.map((r) => r.status), ["failed", "ok"]);
+  assertStrictEquals(results[0]!.kind, "command");
+  assertStrictEquals(
+    results[0]!.error,
+    `Cannot run on-change hook command "sh": exited with code 3`,
+  );
+  assertStrictEquals(results[1]!.error, undefined);
 });
 
 Deno.test("runHooks() reports a command that cannot be found as failed", async () => {
   const [result] = await runHooks([command(["/nonexistent/reload"])], { secret: "app" });
-  assert.equal(result!.status, "failed");
-  assert.match(result!.error!, /command "\/nonexistent\/reload": not found/);
+  assertStrictEquals(result!.status, "failed");
+  assertMatch(result!.error!, /command "\/nonexistent\/reload": not found/);
 });
 
 Deno.test("runHooks() kills a command at its timeout", async () => {
@@ -40,16 +43,16 @@ Deno.test("runHooks() kills a command at its timeout", async () => {
   await clock.tick(999);
   await clock.tick(1);
   const [result] = await pending;
-  assert.equal(result!.status, "timeout");
-  assert.equal(result!.durationMs, 1000);
-  assert.match(result!.error!, /no exit after 1000 ms; killed/);
+  assertStrictEquals(result!.status, "timeout");
+  assertStrictEquals(result!.durationMs, 1000);
+  assertMatch(result!.error!, /no exit after 1000 ms; killed/);
 });
 
 Deno.test("runHooks() returns within the timeout on the real clock", async () => {
   const started = Date.now();
   const [result] = await runHooks([command(["sleep", "30"], 200)], { secret: "app" });
-  assert.equal(result!.status, "timeout");
-  assert.ok(Date.now() - started < 5000);
+  assertStrictEquals(result!.status, "timeout");
+  assert(Date.now() - started < 5000);
 });
 
 Deno.test("runHooks() does not wait past the timeout for a backgrounded child's output", async () => {
@@ -58,8 +61,8 @@ Deno.test("runHooks() does not wait past the timeout for a backgrounded child's 
     [command(["sh", "-c", "sleep 3 & echo started"], 300)],
     { secret: "app" },
   );
-  assert.equal(result!.status, "ok");
-  assert.ok(Date.now() - started < 2500);
+  assertStrictEquals(result!.status, "ok");
+  assert(Date.now() - started < 2500);
 });
 
 Deno.test("runHooks() gives commands PATH and the secret name but not the sidecar's environment", async () => {
@@ -73,14 +76,14 @@ Deno.test("runHooks() gives commands PATH and the secret name but not the sideca
       [command(["sh", "-c", 'env > "$1"', "sh", out])],
       { secret: "app-db" },
     );
-    assert.equal(result!.status, "ok");
+    assertStrictEquals(result!.status, "ok");
   } finally {
     Deno.env.delete(canary);
   }
   const names = (await Deno.readTextFile(out)).split("\n").filter((l) => l !== "")
     .map((l) => l.split("=")[0]).filter((n) => n !== "PWD" && n !== "SHLVL" && n !== "_");
-  assert.deepEqual(names.sort(), ["PATH", "SECRETS_SYNC_SECRET"]);
-  assert.match(await Deno.readTextFile(out), /SECRETS_SYNC_SECRET=app-db/);
+  assertEquals(names.sort(), ["PATH", "SECRETS_SYNC_SECRET"]);
+  assertMatch(await Deno.readTextFile(out), /SECRETS_SYNC_SECRET=app-db/);
 });
 
 Deno.test("runHooks() sends the signal to the process named in the pid file", async () => {
@@ -102,10 +105,10 @@ Deno.test("runHooks() sends the signal to the process named in the pid file", as
       [{ kind: "signal", pidFile, signal: "SIGHUP" }],
       { secret: "app" },
     );
-    assert.deepEqual(result!.status, "ok");
+    assertEquals(result!.status, "ok");
     const status = await child.status;
-    assert.equal(status.code, 0);
-    assert.equal(await Deno.readTextFile(marker), "hup\n");
+    assertStrictEquals(status.code, 0);
+    assertStrictEquals(await Deno.readTextFile(marker), "hup\n");
   } finally {
     try {
       child.kill("SIGKILL");
@@ -133,8 +136,8 @@ Deno.test("runHooks() refuses a pid file without a usable pid", async () => {
       [{ kind: "signal", pidFile, signal: "SIGHUP" }],
       { secret: "app" },
     );
-    assert.equal(result!.status, "failed", String(content));
-    assert.match(result!.error!, pattern);
+    assertStrictEquals(result!.status, "failed", String(content));
+    assertMatch(result!.error!, pattern);
   }
 });
 
@@ -154,9 +157,12 @@ Deno.test("runHooks() calls an http hook with its method and reports the status"
     { kind: "http", url: `${base}/reload?token=abc`, method: "POST", timeoutMs: 5000 },
     { kind: "http", url: `${base}/fail`, method: "GET", timeoutMs: 5000 },
   ], { secret: "app" });
-  assert.deepEqual(results.map((r) => r.status), ["ok", "failed"]);
-  assert.equal(results[1]!.error, `Cannot run on-change hook http GET "${base}/fail": HTTP 500`);
-  assert.deepEqual(seen, [
+  assertEquals(results.map((r) => r.status), ["ok", "failed"]);
+  assertStrictEquals(
+    results[1]!.error,
+    `Cannot run on-change hook http GET "${base}/fail": HTTP 500`,
+  );
+  assertEquals(seen, [
     { method: "POST", path: "/reload", secret: "app" },
     { method: "GET", path: "/fail", secret: "app" },
   ]);
@@ -174,13 +180,13 @@ Deno.test("runHooks() times out an http hook and never shows the query string", 
   );
   await clock.tick(2000);
   const [result] = await pending;
-  assert.equal(result!.status, "timeout");
-  assert.equal(result!.durationMs, 2000);
-  assert.equal(
+  assertStrictEquals(result!.status, "timeout");
+  assertStrictEquals(result!.durationMs, 2000);
+  assertStrictEquals(
     result!.error,
     `Cannot run on-change hook http POST "http://app:8080/reload": no response after 2000 ms`,
   );
-  assert.equal(clock.pending, 0);
+  assertStrictEquals(clock.pending, 0);
 });
 
 Deno.test("runHooks() reports a refused connection as failed without throwing", async () => {
@@ -191,7 +197,7 @@ Deno.test("runHooks() reports a refused connection as failed without throwing", 
     [{ kind: "http", url: `http://127.0.0.1:${port}/x?secret=1`, method: "POST", timeoutMs: 5000 }],
     { secret: "app" },
   );
-  assert.equal(result!.status, "failed");
+  assertStrictEquals(result!.status, "failed");
   if (result!.error!.includes("secret=1")) {
     throw new Error("the query string leaked into the error");
   }
@@ -209,9 +215,9 @@ Deno.test("runHooks() skips the remaining hooks once the signal aborts", async (
     [command(["first"]), command(["second"])],
     { secret: "app", spawn, signal: controller.signal },
   );
-  assert.deepEqual(started, [["first"]]);
-  assert.deepEqual(results.map((r) => r.status), ["ok", "failed"]);
-  assert.match(results[1]!.error!, /command "second": aborted/);
+  assertEquals(started, [["first"]]);
+  assertEquals(results.map((r) => r.status), ["ok", "failed"]);
+  assertMatch(results[1]!.error!, /command "second": aborted/);
 });
 
 Deno.test("runHooks() reports invalid hooks as failed instead of throwing", async () => {
@@ -220,6 +226,6 @@ Deno.test("runHooks() reports invalid hooks as failed instead of throwing", asyn
     command(["true"], 0),
     { kind: "http", url: "not a url", method: "POST", timeoutMs: 1000 },
   ], { secret: "app" });
-  assert.deepEqual(results.map((r) => r.status), ["failed", "failed", "failed"]);
-  assert.match(results[2]!.error!, /http POST "<invalid url>"/);
+  assertEquals(results.map((r) => r.status), ["failed", "failed", "failed"]);
+  assertMatch(results[2]!.error!, /http POST "<invalid url>"/);
 });

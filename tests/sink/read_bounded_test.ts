@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "../support/assert.ts";
 import { readBounded } from "../../src/sink/_read_bounded.ts";
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -13,12 +13,12 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
 Deno.test("readBounded() keeps the first bytes and counts the rest", async () => {
   const chunk = new TextEncoder().encode("0123456789");
   const result = await readBounded(streamOf([chunk, chunk, chunk]), 15);
-  assert.deepEqual(result, { text: "012345678901234", totalBytes: 30, truncated: true });
+  assertEquals(result, { text: "012345678901234", totalBytes: 30, truncated: true });
 });
 
 Deno.test("readBounded() returns everything under the bound", async () => {
   const result = await readBounded(streamOf([new TextEncoder().encode("ok\n")]), 15);
-  assert.deepEqual(result, { text: "ok\n", totalBytes: 3, truncated: false });
+  assertEquals(result, { text: "ok\n", totalBytes: 3, truncated: false });
 });
 
 Deno.test("readBounded() stops at abort and returns what it has", async () => {
@@ -36,6 +36,6 @@ Deno.test("readBounded() stops at abort and returns what it has", async () => {
   await Promise.resolve();
   controller.abort();
   const result = await pending;
-  assert.equal(result.text, "partial");
-  assert.ok(cancelled);
+  assertStrictEquals(result.text, "partial");
+  assert(cancelled);
 });

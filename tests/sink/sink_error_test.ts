@@ -1,14 +1,14 @@
-import assert from "node:assert/strict";
+import { assert, assertMatch, assertStrictEquals } from "../support/assert.ts";
 import { describeOsError, isNotPermitted, SinkError } from "../../src/sink/sink_error.ts";
 
 Deno.test("SinkError carries path, step and cause", () => {
   const cause = new Error("boom");
   const err = new SinkError(`Cannot write "/a": boom`, { path: "/a", step: "write", cause });
-  assert.equal(err.name, "SinkError");
-  assert.equal(err.path, "/a");
-  assert.equal(err.step, "write");
-  assert.equal(err.cause, cause);
-  assert.ok(err instanceof Error);
+  assertStrictEquals(err.name, "SinkError");
+  assertStrictEquals(err.path, "/a");
+  assertStrictEquals(err.step, "write");
+  assertStrictEquals(err.cause, cause);
+  assert(err instanceof Error);
 });
 
 Deno.test("describeOsError() turns OS errors into short lower-case reasons", () => {
@@ -29,15 +29,15 @@ Deno.test("describeOsError() turns OS errors into short lower-case reasons", () 
     [new Deno.errors.Busy("Device or resource busy (os error 16)"), "device or resource busy"],
     ["weird", "weird"],
   ];
-  for (const [err, reason] of cases) assert.equal(describeOsError(err), reason);
-  assert.match(
+  for (const [err, reason] of cases) assertStrictEquals(describeOsError(err), reason);
+  assertMatch(
     describeOsError(new Deno.errors.NotCapable("Requires write access")),
     /Deno permission missing/,
   );
 });
 
 Deno.test("isNotPermitted() tells EPERM from EACCES", () => {
-  assert.ok(isNotPermitted(new Error("Operation not permitted (os error 1)")));
-  assert.ok(!isNotPermitted(new Error("Permission denied (os error 13)")));
-  assert.ok(!isNotPermitted(new Error("x (os error 11)")));
+  assert(isNotPermitted(new Error("Operation not permitted (os error 1)")));
+  assert(!isNotPermitted(new Error("Permission denied (os error 13)")));
+  assert(!isNotPermitted(new Error("x (os error 11)")));
 });

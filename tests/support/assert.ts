@@ -83,6 +83,20 @@ export function assertMatch(actual: string, expected: RegExp, msg?: string): voi
   }
 }
 
+/** Asserts `actual >= expected`. */
+export function assertGreaterOrEqual(actual: number, expected: number, msg?: string): void {
+  if (!(actual >= expected)) {
+    throw new AssertionError(`${msg ? msg + ": " : ""}expected ${actual} >= ${expected}`);
+  }
+}
+
+/** Asserts `actual <= expected`. */
+export function assertLessOrEqual(actual: number, expected: number, msg?: string): void {
+  if (!(actual <= expected)) {
+    throw new AssertionError(`${msg ? msg + ": " : ""}expected ${actual} <= ${expected}`);
+  }
+}
+
 /** Asserts `actual` is within `tolerance` of `expected`. */
 export function assertAlmostEquals(
   actual: number,
