@@ -22,6 +22,7 @@ import {
   ROOT_PATHS,
   sharedLibraries,
 } from "../support/chroot.ts";
+import { freePort } from "../support/free_port.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { readIfExists } from "../support/sidecar.ts";
 
@@ -47,14 +48,6 @@ secrets:
       - path: /secrets/db.env
         mode: "0640"
 `;
-
-/** A loopback port nobody listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 Deno.test("parseLdd() lists the loader and every resolved library once", () => {
   const output = [

@@ -3,7 +3,8 @@
  * serves `/ready` on that port and says once, at start, that the variable has a new name.
  */
 import { assertEquals } from "../support/assert.ts";
-import { freePort, startOpenBao } from "../support/openbao.ts";
+import { freePort } from "../support/free_port.ts";
+import { startOpenBao } from "../support/openbao.ts";
 import { startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 

@@ -3,19 +3,13 @@
  * ran an on-change hook: checked by `promtool check metrics` and for what its labels hold.
  */
 import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
+import { freePort } from "../support/free_port.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { checkMetrics, requirePromlint } from "../support/promlint.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
 const go = await requirePromlint(import.meta.url);
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** The names of the Go secrets-sync's metrics, kept so dashboards find them. */
 const SEED_METRICS = [

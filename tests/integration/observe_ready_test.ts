@@ -10,17 +10,10 @@ import {
   assertStringIncludes,
 } from "../support/assert.ts";
 import { startFaultProxy } from "../support/fault_proxy.ts";
+import { freePort } from "../support/free_port.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { readIfExists, type Sidecar, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
-
-/** A loopback port that was free a moment ago (metrics cannot listen on port 0 via config). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 function config(out: string): string {
   return `

@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault_proxy.ts";
+import { freePort } from "../support/free_port.ts";
 
 const BIG = "x".repeat(200_000);
 
@@ -194,9 +195,7 @@ Deno.test("fault proxy closes the connection for a per-request refuse", async ()
 });
 
 Deno.test("fault proxy closes a target-down connection without an answer", async () => {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = freePort();
   await using proxy = await startFaultProxy(`http://127.0.0.1:${port}`);
   using client = Deno.createHttpClient({});
   await assertRejects(() => fetch(`${proxy.address}/`, { client }));

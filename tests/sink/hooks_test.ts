@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertStrictEquals } from "../suppor
 import type { HookPlan } from "../../src/config/plan.ts";
 import { runHooks, type SpawnFn } from "../../src/sink/hooks.ts";
 import { FakeClock } from "../support/fake_clock.ts";
+import { freePort } from "../support/free_port.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
 function command(argv: string[], timeoutMs = 10_000): HookPlan {
@@ -190,9 +191,7 @@ Deno.test("runHooks() times out an http hook and never shows the query string", 
 });
 
 Deno.test("runHooks() reports a refused connection as failed without throwing", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const [result] = await runHooks(
     [{ kind: "http", url: `http://127.0.0.1:${port}/x?secret=1`, method: "POST", timeoutMs: 5000 }],
     { secret: "app" },

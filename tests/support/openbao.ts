@@ -19,6 +19,7 @@
  * @module
  */
 
+import { freePort } from "./free_port.ts";
 import { openBaoBinary, openBaoVersion } from "./build_openbao.ts";
 
 /** Server TLS files (PEM). With `clientCaFile` the server requires client certificates. */
@@ -193,13 +194,8 @@ export function randomToken(): string {
   return "root" + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-/** A loopback TCP port nobody listens on right now (the kernel's pick). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+/** Re-exported for the tests that import it from here. */
+export { freePort };
 
 /** A running `bao` process with its output captured. */
 export interface BaoProcess {
