@@ -12,6 +12,7 @@ import {
 import { startFaultProxy } from "../support/fault_proxy.ts";
 import { freePort } from "../support/free_port.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { pollUntil } from "../support/poll.ts";
 import { readIfExists, type Sidecar, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
@@ -289,10 +290,11 @@ for (const mode of ["http", "status file"] as const) {
       // Under -P=sidecar Deno refuses every /proc path ("Requires all access"), so the pid cannot
       // be checked and the heartbeat's age (limit 5 heartbeats = 10 s) is what turns it false.
       let dead = await isready(modeEnv);
-      while (dead.code === 0 && performance.now() - killedAt < 15_000) {
-        await new Promise((r) => setTimeout(r, 250));
-        dead = await isready(modeEnv);
-      }
+      await pollUntil(
+        async () => (dead = await isready(modeEnv)).code !== 0,
+        "isready to say not ready after SIGKILL",
+        { timeoutMs: Math.max(0, 15_000 - (performance.now() - killedAt)), intervalMs: 250 },
+      );
       assertEquals(dead.code, 1, `after SIGKILL: ${dead.output}`);
       assertMatch(dead.output, /^not ready: (heartbeat is|process \d+ is not running)/);
       console.log(

@@ -10,6 +10,7 @@ import {
   storeYaml,
 } from "./sync_support.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { pollUntil } from "../support/poll.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
@@ -27,8 +28,7 @@ async function startTrap(log: string, pidFile: string): Promise<AsyncDisposable>
     stderr: "null",
   }).spawn();
   await Deno.writeTextFile(pidFile, `${child.pid}\n`);
-  const end = Date.now() + 5_000;
-  while ((await readIfExists(ready)) === undefined && Date.now() < end) await sleep(10);
+  await pollUntil(async () => (await readIfExists(ready)) !== undefined, "the trap to be set");
   return {
     async [Symbol.asyncDispose]() {
       try {

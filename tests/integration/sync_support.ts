@@ -10,10 +10,7 @@ import { readIfExists, type Sidecar } from "../support/sidecar.ts";
 
 export * from "../support/assert.ts";
 
-/** A real sleep (integration tests only). */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { pollUntil, sleep } from "../support/poll.ts";
 
 /** One parsed audit line of OpenBao's file audit device. */
 interface AuditLine {

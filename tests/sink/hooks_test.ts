@@ -3,19 +3,11 @@ import type { HookPlan } from "../../src/config/plan.ts";
 import { runHooks, type SpawnFn } from "../../src/sink/hooks.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { freePort } from "../support/free_port.ts";
+import { pollUntil } from "../support/poll.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
 function command(argv: string[], timeoutMs = 10_000): HookPlan {
   return { kind: "command", argv, timeoutMs };
-}
-
-/** Waits (really) for `check` to hold; only for tests that drive real processes. */
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 Deno.test("runHooks() reports a command that exits 0 as ok and a failing one as failed", async () => {
@@ -98,7 +90,7 @@ Deno.test("runHooks() sends the signal to the process named in the pid file", as
     stderr: "null",
   }).spawn();
   try {
-    await waitFor(
+    await pollUntil(
       () => Deno.readTextFile(pidFile).then((t) => t.endsWith("\n"), () => false),
       "the pid file",
     );

@@ -33,7 +33,8 @@ export function sleep(ms: number): Promise<void> {
 
 /**
  * Probes `predicate` until it returns true; throws an {@linkcode AssertionError} naming `what`
- * when `timeoutMs` pass first. A probe that throws counts as false.
+ * when `timeoutMs` pass first. A probe that throws ends the wait with its error (catch inside the
+ * predicate what may fail while waiting, e.g. a connection refused before a server listens).
  */
 export async function pollUntil(
   predicate: () => boolean | Promise<boolean>,
@@ -41,25 +42,20 @@ export async function pollUntil(
   options: PollUntilOptions = {},
 ): Promise<void> {
   const { timeoutMs = 5_000, intervalMs = 25, stop, detail } = options;
-  if (!(timeoutMs >= 0)) throw new RangeError(`Invalid timeoutMs: ${timeoutMs}`);
-  const probe = async () => {
-    try {
-      return await predicate();
-    } catch {
-      return false;
-    }
-  };
+  if (!(timeoutMs >= 0)) {
+    throw new RangeError(`Cannot poll: timeoutMs must be >= 0, got ${timeoutMs}`);
+  }
   const end = performance.now() + timeoutMs;
   let stopped = false;
   while (performance.now() < end) {
-    if (await probe()) return;
+    if (await predicate()) return;
     if (stop?.()) {
       stopped = true;
       break;
     }
     await sleep(intervalMs);
   }
-  if (await probe()) return;
+  if (await predicate()) return;
   throw new AssertionError(
     `Timed out waiting for ${what}${stopped ? " (stopped early)" : ` after ${timeoutMs} ms`}${
       detail ? `\n${detail()}` : ""

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { pollUntil } from "./poll.ts";
 
 /** A running child process with captured output. */
 export interface CapturedProcess extends AsyncDisposable {
@@ -15,7 +16,10 @@ export interface CapturedProcess extends AsyncDisposable {
   kill(signal?: Deno.Signal): void;
   /** Resolves with the exit status once the output is drained. */
   status: Promise<Deno.CommandStatus>;
-  /** Polls `predicate` every 25 ms; throws with the output after `timeoutMs`. */
+  /**
+   * Polls `predicate` every 25 ms ({@linkcode pollUntil}); throws with the output after
+   * `timeoutMs`, or at once when the process has exited and the predicate still fails.
+   */
   waitFor(
     predicate: () => boolean | Promise<boolean>,
     what: string,
@@ -81,19 +85,15 @@ export function spawnCaptured(command: string, options: SpawnCapturedOptions): C
     stderr: () => err,
     kill,
     status,
-    async waitFor(predicate, what, timeoutMs = defaultTimeoutMs) {
-      const end = Date.now() + timeoutMs;
-      while (Date.now() < end) {
-        if (await predicate()) return;
-        if (exited) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      if (await predicate()) return;
-      throw new Error(
-        `Timed out waiting for ${what}${exited ? " (process exited)" : ""}\n--- stdout\n${
-          out.slice(-4000)
-        }\n--- stderr\n${err.slice(-4000)}`,
-      );
+    waitFor(predicate, what, timeoutMs = defaultTimeoutMs) {
+      return pollUntil(predicate, what, {
+        timeoutMs,
+        stop: () => exited,
+        detail: () =>
+          `${exited ? "(process exited)\n" : ""}--- stdout\n${out.slice(-4000)}\n--- stderr\n${
+            err.slice(-4000)
+          }`,
+      });
     },
     async [Symbol.asyncDispose]() {
       if (detached) {
