@@ -2,13 +2,8 @@
  * On-change hooks of each kind (command, signal, http) run by the real sidecar process after a
  * secret changed in OpenBao — and only then.
  */
-import {
-  assertEquals,
-  assertNoLeaks,
-  assertStringIncludes,
-  sleep,
-  storeYaml,
-} from "./sync_support.ts";
+import { assertEquals, assertNoLeaks, assertStringIncludes, sleep } from "./sync_support.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { pollUntil } from "../support/poll.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
@@ -41,15 +36,10 @@ async function startTrap(log: string, pidFile: string): Promise<AsyncDisposable>
   };
 }
 
-function dbSecret(out: string, hooks: string): string {
-  return storeYaml() + `
-  - name: db
-    key: app/db
-    refreshInterval: 1s
-    template: { data: { pw: "{{ .password }}" } }
-    files: [{ path: ${out} }]
-    onChange:
-${hooks}`;
+function dbSecret(out: string, onChange: Array<Record<string, unknown>>): string {
+  return configYaml([
+    { name: "db", key: "app/db", template: { pw: "{{ .password }}" }, files: [out], onChange },
+  ]);
 }
 
 Deno.test("command and http hooks run once per change, with the narrowest --allow-run", async () => {
@@ -79,10 +69,10 @@ Deno.test("command and http hooks run once per change, with the narrowest --allo
     configPath,
     dbSecret(
       dir.join("pw"),
-      `      - command: ["${script}", "changed"]
-        timeout: 5s
-      - http: { url: "http://127.0.0.1:${server.addr.port}/reload", method: PUT }
-`,
+      [
+        { command: [script, "changed"], timeout: "5s" },
+        { http: { url: `http://127.0.0.1:${server.addr.port}/reload`, method: "PUT" } },
+      ],
     ),
   );
   await using sidecar = startSidecar({
@@ -130,7 +120,7 @@ Deno.test("a signal hook signals the process in its pid file once per change", a
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    dbSecret(dir.join("pw"), `      - signal: { pidFile: ${pidFile}, signal: SIGHUP }\n`),
+    dbSecret(dir.join("pw"), [{ signal: { pidFile, signal: "SIGHUP" } }]),
   );
   // Deno.kill needs --allow-run without a list: a program list does not cover signals.
   await using sidecar = startSidecar({
@@ -158,7 +148,7 @@ Deno.test("a signal hook with only --allow-run=<program> is refused at start, na
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    dbSecret(dir.join("pw"), `      - signal: { pidFile: ${pidFile} }\n`),
+    dbSecret(dir.join("pw"), [{ signal: { pidFile } }]),
   );
   await using sidecar = startSidecar({
     args: ["run", "--config", configPath],
@@ -182,16 +172,10 @@ Deno.test("a failing hook is reported and does not stop the file from being kept
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    storeYaml() + `
-  - name: db
-    key: app/db
-    refreshInterval: 1s
-    template: { data: { pw: "{{ .password }}" } }
-    files: [{ path: ${dir.join("pw")} }]
-    onChange:
-      - signal: { pidFile: ${dir.join("missing.pid")} }
-      - http: { url: "http://127.0.0.1:1/reload" }
-`,
+    dbSecret(dir.join("pw"), [
+      { signal: { pidFile: dir.join("missing.pid") } },
+      { http: { url: "http://127.0.0.1:1/reload" } },
+    ]),
   );
   await using sidecar = startSidecar({
     args: ["run", "--config", configPath],

@@ -2,7 +2,8 @@
  * A secret that disappears from Vault (latest version deleted or destroyed): its files are kept by
  * default (stale beats missing), and removed with `onMissing: delete`.
  */
-import { assertEquals, assertNoLeaks, sleep, storeYaml } from "./sync_support.ts";
+import { assertEquals, assertNoLeaks, sleep } from "./sync_support.ts";
+import { configYaml, type SecretYaml } from "../support/config_yaml.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
@@ -18,19 +19,21 @@ for (const how of ["deleted", "destroyed"] as const) {
     const configPath = dir.join("config.yaml");
     await Deno.writeTextFile(
       configPath,
-      storeYaml() + `
-  - name: keep
-    key: app/keep
-    refreshInterval: 1s
-    template: { data: { v: "{{ .value }}" } }
-    files: [{ path: ${dir.join("keep")} }]
-  - name: drop
-    key: app/drop
-    refreshInterval: 1s
-    onMissing: delete
-    template: { data: { v: "{{ .value }}", copy: "copy={{ .value }}" } }
-    files: [{ path: ${dir.join("drop")} }, { path: ${dir.join("drop-copy")} }]
-`,
+      configYaml([
+        {
+          name: "keep",
+          key: "app/keep",
+          template: { v: "{{ .value }}" },
+          files: [dir.join("keep")],
+        },
+        {
+          name: "drop",
+          key: "app/drop",
+          onMissing: "delete",
+          template: { v: "{{ .value }}", copy: "copy={{ .value }}" },
+          files: [dir.join("drop"), dir.join("drop-copy")],
+        },
+      ]),
     );
     await using sidecar = startSidecar({
       args: ["run", "--config", configPath],
@@ -88,18 +91,18 @@ Deno.test("removing a secret from the config deletes its files only with deleteO
   const values = { a: `a-${crypto.randomUUID()}`, b: `b-${crypto.randomUUID()}` };
   await bao.writeKv2("secret", "app/a", { value: values.a });
   await bao.writeKv2("secret", "app/b", { value: values.b });
-  const secret = (name: string, extra = "") => `
-  - name: ${name}
-    key: app/${name}
-    refreshInterval: 1s${extra}
-    template: { data: { v: "{{ .value }}" } }
-    files: [{ path: ${dir.join(name)} }]
-`;
-  const stay = secret("stay").replace("app/stay", "app/a");
+  const secret = (name: string, extra: Partial<SecretYaml> = {}): SecretYaml => ({
+    name,
+    key: `app/${name}`,
+    template: { v: "{{ .value }}" },
+    files: [dir.join(name)],
+    ...extra,
+  });
+  const stay = secret("stay", { key: "app/a" });
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    storeYaml() + stay + secret("a") + secret("b", "\n    deleteOnRemove: true"),
+    configYaml([stay, secret("a"), secret("b", { deleteOnRemove: true })]),
   );
   await using sidecar = startSidecar({
     args: ["run", "--config", configPath],
@@ -111,7 +114,7 @@ Deno.test("removing a secret from the config deletes its files only with deleteO
     (await readIfExists(dir.join("stay"))) === values.a, "the first sync");
 
   // Both secrets leave the config; SIGHUP reloads it.
-  await Deno.writeTextFile(configPath, storeYaml() + stay);
+  await Deno.writeTextFile(configPath, configYaml([stay]));
   sidecar.kill("SIGHUP");
   await sidecar.waitFor(
     async () => (await readIfExists(dir.join("b"))) === undefined,

@@ -11,13 +11,11 @@ import {
   assertNoLeaks,
   auditReads,
   sleep,
-  storeYaml,
 } from "./sync_support.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { readIfExists, type Sidecar, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
-
-const STORE = storeYaml();
 
 function run(configPath: string, env: Record<string, string>): Sidecar {
   return startSidecar({ args: ["run", "--config", configPath], env });
@@ -33,20 +31,23 @@ Deno.test("the real sidecar reads each secret once per interval and writes a cha
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    STORE + `
-  - name: fast
-    key: app/fast
-    refreshInterval: 1s
-    jitter: 0
-    template: { data: { v: "{{ .v }}" } }
-    files: [{ path: ${dir.join("fast")} }]
-  - name: slow
-    key: app/slow
-    refreshInterval: 3s
-    jitter: 0
-    template: { data: { v: "{{ .v }}" } }
-    files: [{ path: ${dir.join("slow")} }]
-`,
+    configYaml([
+      {
+        name: "fast",
+        key: "app/fast",
+        jitter: 0,
+        template: { v: "{{ .v }}" },
+        files: [dir.join("fast")],
+      },
+      {
+        name: "slow",
+        key: "app/slow",
+        refreshInterval: "3s",
+        jitter: 0,
+        template: { v: "{{ .v }}" },
+        files: [dir.join("slow")],
+      },
+    ]),
   );
   await using sidecar = run(configPath, {
     VAULT_ADDR: bao.address,
@@ -106,14 +107,16 @@ Deno.test("secrets reading the same path share one read at start", async () => {
   const password = `pw-${crypto.randomUUID()}`;
   await bao.writeKv2("secret", "app/shared", { password, user: "app" });
   const configPath = dir.join("config.yaml");
-  const secrets = ["a", "b", "c"].map((name) => `
-  - name: ${name}
-    key: app/shared
-    refreshInterval: 30s
-    template: { data: { out: "${name}={{ .password }}" } }
-    files: [{ path: ${dir.join(name)} }]
-`).join("");
-  await Deno.writeTextFile(configPath, STORE + secrets);
+  await Deno.writeTextFile(
+    configPath,
+    configYaml(["a", "b", "c"].map((name) => ({
+      name,
+      key: "app/shared",
+      refreshInterval: "30s",
+      template: { out: `${name}={{ .password }}` },
+      files: [dir.join(name)],
+    }))),
+  );
   const env = {
     VAULT_ADDR: bao.address,
     VAULT_TOKEN: bao.rootToken,

@@ -6,6 +6,7 @@
  * @module
  */
 import { AssertionError } from "../support/assert.ts";
+import { configHead } from "../support/config_yaml.ts";
 import { readIfExists, type Sidecar } from "../support/sidecar.ts";
 
 export * from "../support/assert.ts";
@@ -54,15 +55,10 @@ export function assertNoLeaks(sidecar: Pick<Sidecar, "stdout" | "stderr">, value
   }
 }
 
-/** The YAML head every sync test config starts with: token auth from the env, no metrics port. */
-export function storeYaml(extra = ""): string {
-  return `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  token: "\${VAULT_TOKEN}"${extra}
-settings:
-  metrics:
-    enabled: false
-secrets:
-`;
+/**
+ * The head of a config for secrets appended as YAML text (`storeYaml() + "  - name: …"`): token
+ * auth from the env, no metrics port. New tests build the whole config with `configYaml()`.
+ */
+export function storeYaml(): string {
+  return configHead();
 }
