@@ -5,21 +5,18 @@
 import { assertEquals } from "../support/assert.ts";
 import { freePort } from "../support/free_port.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
+/** One secret; metrics (the HTTP port) left to the environment. */
 function config(out: string): string {
-  return `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  token: "\${VAULT_TOKEN}"
-secrets:
-  - name: db
-    key: app/db
-    refreshInterval: 1s
-    template: { data: { db.env: "DB_PASSWORD={{ .password }}" } }
-    files: [{ path: ${out}/db.env }]
-`;
+  return configYaml([{
+    name: "db",
+    key: "app/db",
+    template: { "db.env": "DB_PASSWORD={{ .password }}" },
+    files: [`${out}/db.env`],
+  }], { settings: { metrics: undefined } });
 }
 
 async function readyStatus(port: number): Promise<number | undefined> {

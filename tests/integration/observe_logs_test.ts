@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
@@ -36,7 +37,7 @@ for (
     await bao.writeKv2("secret", "app/api", { key: apiKey });
 
     const credentials: string[] = [bao.rootToken];
-    let storeAuth = `  authMethod: token\n  token: "\${VAULT_TOKEN}"`;
+    let store: Record<string, unknown> = { authMethod: "token" };
     const env: Record<string, string> = {
       VAULT_ADDR: bao.address,
       STATUS_FILE: dir.join("status"),
@@ -52,47 +53,37 @@ for (
       credentials.push(roleId, secretId);
       await Deno.writeTextFile(dir.join("role-id"), roleId + "\n");
       await Deno.writeTextFile(dir.join("secret-id"), secretId + "\n");
-      storeAuth = `  authMethod: approle\n  roleIdFile: ${dir.join("role-id")}\n` +
-        `  secretIdFile: ${dir.join("secret-id")}`;
+      store = {
+        authMethod: "approle",
+        token: undefined,
+        roleIdFile: dir.join("role-id"),
+        secretIdFile: dir.join("secret-id"),
+      };
     } else {
       env.VAULT_TOKEN = bao.rootToken;
     }
     const configPath = dir.join("config.yaml");
     await Deno.writeTextFile(
       configPath,
-      `
-secretStore:
-  address: "\${VAULT_ADDR}"
-${storeAuth}
-settings:
-  backoff: { initial: 200ms, max: 1s }
-secrets:
-  - name: db
-    key: app/db
-    refreshInterval: 1s
-    template:
-      data:
-        db.env: "USER={{ .username }}\\nPASSWORD={{ .password }}\\n"
-        note: "{{ .note }}"
-    files:
-      - path: ${out}/db.env
-      - path: ${out}/note
-  - name: api
-    key: app/api
-    refreshInterval: 1s
-    template: { data: { key: "{{ .key }}" } }
-    files: [{ path: ${out}/api.key }]
-  - name: gone
-    key: app/missing
-    refreshInterval: 1s
-    template: { data: { x: "{{ .x }}" } }
-    files: [{ path: ${out}/gone }]
-  - name: badfield
-    key: app/api
-    refreshInterval: 1s
-    template: { data: { x: "{{ .nosuchfield }}" } }
-    files: [{ path: ${out}/badfield }]
-`,
+      configYaml([
+        {
+          name: "db",
+          key: "app/db",
+          template: {
+            "db.env": "USER={{ .username }}\nPASSWORD={{ .password }}\n",
+            note: "{{ .note }}",
+          },
+          files: [`${out}/db.env`, `${out}/note`],
+        },
+        { name: "api", key: "app/api", template: { key: "{{ .key }}" }, files: [`${out}/api.key`] },
+        { name: "gone", key: "app/missing", template: { x: "{{ .x }}" }, files: [`${out}/gone`] },
+        {
+          name: "badfield",
+          key: "app/api",
+          template: { x: "{{ .nosuchfield }}" },
+          files: [`${out}/badfield`],
+        },
+      ], { store, settings: { metrics: undefined, backoff: { initial: "200ms", max: "1s" } } }),
     );
     await using sidecar = startSidecar({ args: ["run", "--config", configPath], env });
     await sidecar.waitFor(

@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
 import { freePort } from "../support/free_port.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { checkMetrics, requirePromlint } from "../support/promlint.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
@@ -73,39 +74,36 @@ Deno.test({
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  authMethod: token
-  token: "\${VAULT_TOKEN}"
-settings:
-  backoff: { initial: 200ms, max: 1s }
-secrets:
-  - name: db
-    key: team-a/prod/database
-    refreshInterval: 1s
-    template:
-      data:
-        db.env: "USER={{ .username }}\\nPASSWORD={{ .password }}\\n"
-    files: [{ path: ${out}/db.env }]
-    onChange:
-      - http: { url: "http://127.0.0.1:${hookServer.addr.port}/reload" }
-  - name: api
-    key: team-a/prod/api-keys
-    refreshInterval: 1s
-    template: { data: { key: "{{ .key }}" } }
-    files: [{ path: ${out}/api.key }]
-  - name: cache
-    key: team-b/cache-conn
-    refreshInterval: 1s
-    template: { data: { url: "{{ .url }}" } }
-    files: [{ path: ${out}/cache.url }]
-  - name: broken
-    key: team-c/does-not-exist
-    refreshInterval: 1s
-    template: { data: { x: "{{ .x }}" } }
-    files: [{ path: ${out}/broken }]
-`,
+    configYaml([
+      {
+        name: "db",
+        key: "team-a/prod/database",
+        template: { "db.env": "USER={{ .username }}\nPASSWORD={{ .password }}\n" },
+        files: [`${out}/db.env`],
+        onChange: [{ http: { url: `http://127.0.0.1:${hookServer.addr.port}/reload` } }],
+      },
+      {
+        name: "api",
+        key: "team-a/prod/api-keys",
+        template: { key: "{{ .key }}" },
+        files: [`${out}/api.key`],
+      },
+      {
+        name: "cache",
+        key: "team-b/cache-conn",
+        template: { url: "{{ .url }}" },
+        files: [`${out}/cache.url`],
+      },
+      {
+        name: "broken",
+        key: "team-c/does-not-exist",
+        template: { x: "{{ .x }}" },
+        files: [`${out}/broken`],
+      },
+    ], {
+      store: { authMethod: "token" },
+      settings: { metrics: undefined, backoff: { initial: "200ms", max: "1s" } },
+    }),
   );
   const port = freePort();
   await using sidecar = startSidecar({

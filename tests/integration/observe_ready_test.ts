@@ -11,33 +11,31 @@ import {
 } from "../support/assert.ts";
 import { startFaultProxy } from "../support/fault_proxy.ts";
 import { freePort } from "../support/free_port.ts";
+import { configYaml, type ConfigYamlOptions } from "../support/config_yaml.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { pollUntil } from "../support/poll.ts";
 import { readIfExists, type Sidecar, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
-function config(out: string): string {
-  return `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  authMethod: token
-  token: "\${VAULT_TOKEN}"
-settings:
-  backoff: { initial: 200ms, max: 500ms, multiplier: 2 }
-secrets:
-  - name: db
-    key: app/db
-    mountPath: secret
-    kvVersion: v2
-    refreshInterval: 1s
-    jitter: 0
-    maxStaleness: 2s
-    template:
-      data:
-        db.env: "DB_PASSWORD={{ .password }}"
-    files:
-      - path: ${out}/db.env
-`;
+/** One secret, metrics from the environment (METRICS_PORT), quick backoff. */
+function config(out: string, options: ConfigYamlOptions = {}): string {
+  return configYaml([{
+    name: "db",
+    key: "app/db",
+    mountPath: "secret",
+    kvVersion: "v2",
+    jitter: 0,
+    maxStaleness: "2s",
+    template: { "db.env": "DB_PASSWORD={{ .password }}" },
+    files: [`${out}/db.env`],
+  }], {
+    store: { authMethod: "token", ...options.store },
+    settings: {
+      metrics: undefined,
+      backoff: { initial: "200ms", max: "500ms", multiplier: 2 },
+      ...options.settings,
+    },
+  });
 }
 
 interface ReadyAnswer {
@@ -188,9 +186,10 @@ Deno.test("ready answers 503 and health 200 while Vault does not answer, and 200
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    config(dir.join("out"))
-      .replace('  token: "${VAULT_TOKEN}"', '  token: "${VAULT_TOKEN}"\n  requestTimeout: 1s')
-      .replace("settings:", "settings:\n  circuitBreaker: { timeout: 1s }"),
+    config(dir.join("out"), {
+      store: { requestTimeout: "1s" },
+      settings: { circuitBreaker: { timeout: "1s" } },
+    }),
   );
   const port = freePort();
   await using sidecar = startSidecar({

@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
@@ -49,25 +50,23 @@ for (const protocol of ["http/json", "http/protobuf"] as const) {
     const configPath = dir.join("config.yaml");
     await Deno.writeTextFile(
       configPath,
-      `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  authMethod: token
-  token: "\${VAULT_TOKEN}"
-settings:
-  backoff: { initial: 200ms, max: 1s }
-secrets:
-  - name: db
-    key: app/db
-    refreshInterval: 1s
-    template: { data: { db.env: "PASSWORD={{ .password }}" } }
-    files: [{ path: ${out}/db.env }]
-  - name: missing
-    key: app/missing
-    refreshInterval: 1s
-    template: { data: { x: "{{ .x }}" } }
-    files: [{ path: ${out}/missing }]
-`,
+      configYaml([
+        {
+          name: "db",
+          key: "app/db",
+          template: { "db.env": "PASSWORD={{ .password }}" },
+          files: [`${out}/db.env`],
+        },
+        {
+          name: "missing",
+          key: "app/missing",
+          template: { x: "{{ .x }}" },
+          files: [`${out}/missing`],
+        },
+      ], {
+        store: { authMethod: "token" },
+        settings: { metrics: undefined, backoff: { initial: "200ms", max: "1s" } },
+      }),
     );
     await using sidecar = startSidecar({
       args: ["run", "--config", configPath],

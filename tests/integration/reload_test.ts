@@ -6,6 +6,7 @@
  * Tests marked "(needs wiring)" pass once `run` starts `watchConfig()` when `settings.watch` is on.
  */
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../support/assert.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { type OpenBao, startOpenBao } from "../support/openbao.ts";
 import { readIfExists, type Sidecar, startSidecar } from "../support/sidecar.ts";
 import { type TmpDir, tmpDir } from "../support/tmp_dir.ts";
@@ -15,31 +16,19 @@ interface SecretSpec {
   template?: string;
 }
 
-function config(dir: TmpDir, secrets: SecretSpec[]): string {
-  return `secretStore:
-  address: "\${VAULT_ADDR}"
-  authMethod: token
-  token: "\${VAULT_TOKEN}"
-settings:
-  metrics:
-    enabled: false
-secrets:
-${
-    secrets.map((s) =>
-      `  - name: ${s.name}
-    key: app/${s.name}
-    mountPath: secret
-    kvVersion: v2
-    refreshInterval: 1s
-    deleteOnRemove: true
-    template:
-      data:
-        out: "${s.template ?? `${s.name}={{ .value }}`}"
-    files:
-      - path: ${dir.join(`out/${s.name}.txt`)}
-`
-    ).join("")
-  }`;
+function config(dir: TmpDir, secrets: SecretSpec[], store: Record<string, unknown> = {}): string {
+  return configYaml(
+    secrets.map((s) => ({
+      name: s.name,
+      key: `app/${s.name}`,
+      mountPath: "secret",
+      kvVersion: "v2",
+      deleteOnRemove: true,
+      template: { out: s.template ?? `${s.name}={{ .value }}` },
+      files: [dir.join(`out/${s.name}.txt`)],
+    })),
+    { store: { authMethod: "token", ...store } },
+  );
 }
 
 function start(
@@ -151,10 +140,7 @@ Deno.test("SIGHUP to a config whose CA file is missing or garbage is rejected; t
     "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
   );
   for (const [n, caFile] of [[1, dir.join("missing.pem")], [2, garbage]] as const) {
-    const withCa = config(dir, [{ name: "a" }]).replace(
-      "  authMethod: token\n",
-      `  authMethod: token\n  tlsCACert: ${caFile}\n`,
-    );
+    const withCa = config(dir, [{ name: "a" }], { tlsCACert: caFile });
     await Deno.writeTextFile(configPath, withCa);
     sidecar.kill("SIGHUP");
     await sidecar.waitFor(
@@ -165,9 +151,13 @@ Deno.test("SIGHUP to a config whose CA file is missing or garbage is rejected; t
     const rejected = sidecar.logs().filter((l) => String(l.message).includes("reload rejected"))[
       n - 1
     ]!;
+    // The error points at the tlsCACert value: its line in the file, column 14.
+    const line = withCa.split("\n").findIndex((l) => l.startsWith("  tlsCACert:")) + 1;
     assertMatch(
       JSON.stringify(rejected),
-      new RegExp(`${configPath}:4:14: secretStore\\.tlsCACert: Cannot load CA certificate`),
+      new RegExp(
+        `${configPath}:${line}:14: secretStore\\.tlsCACert: Cannot load CA certificate`,
+      ),
     );
     await bao.writeKv2("secret", "app/a", { value: `a-${n + 1}` });
     await sidecar.waitFor(() => fileIs(a, `a=a-${n + 1}`), "the old config to keep syncing");

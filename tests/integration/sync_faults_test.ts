@@ -12,6 +12,7 @@ import {
 } from "./sync_support.ts";
 import { type FaultMode, startFaultProxy } from "../support/fault_proxy.ts";
 import { startOpenBao } from "../support/openbao.ts";
+import { configYaml } from "../support/config_yaml.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
@@ -35,22 +36,15 @@ Deno.test("Vault down keeps the files byte-identical; a change arrives once Vaul
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  token: "\${VAULT_TOKEN}"
-  requestTimeout: 1s
-settings:
-  metrics: { enabled: false }
-  backoff: { initial: 200ms, max: 1s, multiplier: 2 }
-  circuitBreaker: { maxFailures: 5, interval: 60s, timeout: 1s }
-secrets:
-  - name: db
-    key: app/db
-    refreshInterval: 1s
-    template: { data: { pw: "{{ .password }}" } }
-    files: [{ path: ${dir.join("pw")} }]
-`,
+    configYaml([
+      { name: "db", key: "app/db", template: { pw: "{{ .password }}" }, files: [dir.join("pw")] },
+    ], {
+      store: { requestTimeout: "1s" },
+      settings: {
+        backoff: { initial: "200ms", max: "1s", multiplier: 2 },
+        circuitBreaker: { maxFailures: 5, interval: "60s", timeout: "1s" },
+      },
+    }),
   );
   await using sidecar = startSidecar({
     args: ["run", "--config", configPath],
@@ -157,20 +151,9 @@ Deno.test("SIGKILL at random moments during writes never leaves a torn or empty 
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(
     configPath,
-    `
-secretStore:
-  address: "\${VAULT_ADDR}"
-  token: "\${VAULT_TOKEN}"
-settings:
-  metrics: { enabled: false }
-secrets:
-  - name: big
-    key: app/big
-    refreshInterval: 1s
-    jitter: 0
-    template: { data: { blob: "{{ .blob }}" } }
-    files: [{ path: ${file} }]
-`,
+    configYaml([
+      { name: "big", key: "app/big", jitter: 0, template: { blob: "{{ .blob }}" }, files: [file] },
+    ]),
   );
 
   // The secret changes continuously for the whole test.
