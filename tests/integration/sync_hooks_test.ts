@@ -2,11 +2,17 @@
  * On-change hooks of each kind (command, signal, http) run by the real sidecar process after a
  * secret changed in OpenBao — and only then.
  */
-import { assertEquals, assertNoLeaks, assertStringIncludes, sleep } from "./sync_support.ts";
+import {
+  assertEquals,
+  assertNoLeaks,
+  assertStringIncludes,
+  auditReads,
+  sleep,
+} from "./sync_support.ts";
 import { configYaml } from "../support/config_yaml.ts";
 import { startOpenBao } from "../support/openbao.ts";
 import { pollUntil } from "../support/poll.ts";
-import { readIfExists, startSidecar } from "../support/sidecar.ts";
+import { readIfExists, type Sidecar, startSidecar } from "../support/sidecar.ts";
 import { tmpDir } from "../support/tmp_dir.ts";
 
 async function lines(path: string): Promise<string[]> {
@@ -36,6 +42,18 @@ async function startTrap(log: string, pidFile: string): Promise<AsyncDisposable>
   };
 }
 
+/** Waits for two more reads of app/db in the audit log: two refreshes of the secret. */
+async function twoMoreRefreshes(sidecar: Sidecar, audit: string): Promise<void> {
+  const before = await auditReads(audit, "secret/data/app/db");
+  await sidecar.waitFor(
+    async () => (await auditReads(audit, "secret/data/app/db")) >= before + 2,
+    "two more refreshes",
+    5_000,
+  );
+  // The second refresh's write and hooks finish a moment after its read.
+  await sleep(200);
+}
+
 function dbSecret(out: string, onChange: Array<Record<string, unknown>>): string {
   return configYaml([
     { name: "db", key: "app/db", template: { pw: "{{ .password }}" }, files: [out], onChange },
@@ -43,8 +61,9 @@ function dbSecret(out: string, onChange: Array<Record<string, unknown>>): string
 }
 
 Deno.test("command and http hooks run once per change, with the narrowest --allow-run", async () => {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir();
+  const audit = dir.join("audit.log");
+  await using bao = await startOpenBao({ auditFile: audit });
   const first = `pw-${crypto.randomUUID()}`;
   const second = `pw-${crypto.randomUUID()}`;
   await bao.writeKv2("secret", "app/db", { password: first });
@@ -85,8 +104,8 @@ Deno.test("command and http hooks run once per change, with the narrowest --allo
   await sidecar.waitFor(allRan(1), "the hooks after the first write");
   assertEquals(await Deno.readTextFile(dir.join("pw")), first);
 
-  // Refreshes with nothing new run no hook.
-  await sleep(2_500);
+  // Refreshes with nothing new run no hook: two of them, counted on the server.
+  await twoMoreRefreshes(sidecar, audit);
   assertEquals([(await lines(commandLog)).length, httpCalls.length], [1, 1]);
 
   await bao.writeKv2("secret", "app/db", { password: second });
@@ -109,8 +128,9 @@ Deno.test("command and http hooks run once per change, with the narrowest --allo
 });
 
 Deno.test("a signal hook signals the process in its pid file once per change", async () => {
-  await using bao = await startOpenBao();
   await using dir = await tmpDir();
+  const audit = dir.join("audit.log");
+  await using bao = await startOpenBao({ auditFile: audit });
   const first = `pw-${crypto.randomUUID()}`;
   const second = `pw-${crypto.randomUUID()}`;
   await bao.writeKv2("secret", "app/db", { password: first });
@@ -129,7 +149,7 @@ Deno.test("a signal hook signals the process in its pid file once per change", a
     permissions: ["-P=sidecar", "--allow-run"],
   });
   await sidecar.waitFor(async () => (await lines(signalLog)).length === 1, "SIGHUP after sync");
-  await sleep(2_500);
+  await twoMoreRefreshes(sidecar, audit);
   assertEquals((await lines(signalLog)).length, 1, "no signal without a change");
   await bao.writeKv2("secret", "app/db", { password: second });
   await sidecar.waitFor(async () => (await lines(signalLog)).length === 2, "SIGHUP after change");
