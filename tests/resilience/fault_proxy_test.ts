@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault_proxy.ts";
 import { freePort } from "../support/free_port.ts";
+import { pollUntil } from "../support/poll.ts";
 
 const BIG = "x".repeat(200_000);
 
@@ -206,9 +207,10 @@ Deno.test("fault proxy close() ends hung connections and stops listening", async
   r.proxy.setMode({ kind: "drop" });
   const hung = r.get("/hello");
   hung.catch(() => {});
-  for (let i = 0; i < 100 && r.proxy.requests === 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await pollUntil(() => r.proxy.requests > 0, "the request to reach the proxy", {
+    timeoutMs: 1_000,
+    intervalMs: 10,
+  });
   assertEquals(r.proxy.requests, 1);
   await r.proxy.close();
   await assertRejects(() => hung);
