@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from "yaml";
 import {
   ConfigError,
   type ConfigIssue,
   formatConfigIssue,
   formatKeyPath,
   loadConfig,
+  locateYaml,
   type Plan,
   type SecretPlan,
   type TemplatePlan,
@@ -135,36 +135,19 @@ function templatesOfPlan(plan: Plan): FoundTemplate[] {
 
 /** Finds templates in config text that did not make a Plan, so their errors show too. */
 function templatesOfText(text: string): FoundTemplate[] {
-  let doc;
-  const lines = new LineCounter();
-  try {
-    doc = parseDocument(text, { lineCounter: lines });
-  } catch {
-    return [];
-  }
-  const secrets = doc.get("secrets", true);
-  if (!isSeq(secrets)) return [];
+  const { data, locator } = locateYaml(text);
+  const secrets = (data as { secrets?: unknown } | undefined)?.secrets;
+  if (!Array.isArray(secrets)) return [];
   const found: FoundTemplate[] = [];
-  secrets.items.forEach((item, secretIndex) => {
-    if (!isMap(item)) return;
-    const data = item.getIn(["template", "data"], true);
-    if (!isMap(data)) return;
-    for (const pair of data.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      const value = pair.value;
-      if (!isScalar(value) || typeof value.value !== "string" || !value.range) continue;
-      let offset = value.range[0];
-      if (value.type === Scalar.BLOCK_LITERAL || value.type === Scalar.BLOCK_FOLDED) {
-        const newline = text.indexOf("\n", offset);
-        if (newline >= 0) {
-          offset = newline + 1;
-          while (offset < text.length && /[ \t\r\n]/.test(text[offset]!)) offset++;
-        }
-      } else if (value.type === Scalar.QUOTE_DOUBLE || value.type === Scalar.QUOTE_SINGLE) {
-        offset += 1;
-      }
-      const pos = lines.linePos(offset);
-      found.push({ secretIndex, name: key, source: value.value, line: pos.line, column: pos.col });
+  secrets.forEach((secret, secretIndex) => {
+    const templates = (secret as { template?: { data?: unknown } } | null)?.template?.data;
+    if (!templates || typeof templates !== "object") return;
+    const path = ["secrets", secretIndex, "template", "data"];
+    for (const name of locator.keys(path) ?? []) {
+      const source = (templates as Record<string, unknown>)[name];
+      if (typeof source !== "string") continue;
+      const { line, column } = locator.position([...path, name], "content");
+      found.push({ secretIndex, name, source, line, column });
     }
   });
   return found;

@@ -108,6 +108,31 @@ export function readYaml(text: string, options: ReadYamlOptions): YamlSource {
   return { data, locator, envUsed };
 }
 
+/**
+ * Parses YAML for positions only (no `${VAR}` expansion, no issues): the data as written and a
+ * locator into the text. `data` is `undefined` when the text does not parse.
+ */
+export function locateYaml(text: string): { data: unknown; locator: SourceLocator } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    merge: true,
+    version: "1.2",
+  });
+  const locator = createLocator(doc.contents as Node | null, text, (offset) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  });
+  let data: unknown;
+  try {
+    data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 1000 });
+  } catch {
+    data = undefined;
+  }
+  return { data, locator };
+}
+
 /** `key:` and `key: ~` mean "not set": the entry is dropped and the schema applies its default. */
 function dropNullEntries(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNullEntries);

@@ -28,6 +28,7 @@ export { type EnvLookup, expandEnv, type ExpandResult } from "./env_expand.ts";
 export {
   formatKeyPath,
   type KeyPath,
+  locateYaml,
   NO_SOURCE,
   type PositionTarget,
   type SourceLocator,

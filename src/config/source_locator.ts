@@ -5,6 +5,8 @@
  * @module
  */
 
+export { locateYaml } from "./_yaml_source.ts";
+
 /** A path into a document: map keys and sequence indexes, e.g. `["secrets", 2, "files", 0]`. */
 export type KeyPath = readonly (string | number)[];
 
