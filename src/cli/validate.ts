@@ -19,9 +19,8 @@ import {
 } from "../config/mod.ts";
 import { Redactor } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK, timeoutSignal } from "../resilience/mod.ts";
-import { loginWaitMs, registerPlanSecrets, Syncer, type SyncResult } from "../sync/mod.ts";
+import { Runtime, Syncer, type SyncResult } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
-import { VaultClient } from "../vault/mod.ts";
 import { checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
 import { isUnreadableConfig, reportLoadError } from "./_start_up.ts";
 
@@ -190,31 +189,14 @@ function filePosition(t: FoundTemplate, error: TemplateError): { line: number; c
 async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise<number> {
   const { out, err, clock = SYSTEM_CLOCK, onlineTimeoutMs = 60_000 } = options;
   const redactor = new Redactor();
-  registerPlanSecrets(plan, redactor);
   const timeout = timeoutSignal(onlineTimeoutMs, {
     clock,
     reason: () => new Error("validate --online: timeout"),
   });
-  const clients = new Map<string, VaultClient>();
-  const client = (name: string): VaultClient => {
-    let c = clients.get(name);
-    if (!c) {
-      c = new VaultClient({
-        store: plan.store,
-        auth: plan.credentials[name]!,
-        credentialsName: name,
-        resilience: plan.settings.resilience,
-        clock,
-        onSensitive: (value) => redactor.register(value),
-      });
-      c.start(timeout.signal);
-      clients.set(name, c);
-    }
-    return c;
-  };
+  // The clients of a real run, and a syncer whose sink writes nothing: a dry run.
+  const runtime = new Runtime(plan, { redactor, clock });
   const syncer = new Syncer({
-    reader: client,
-    // A dry run: nothing is written or removed.
+    reader: (name) => runtime.client(name),
     sink: {
       write: () => Promise.resolve("unchanged"),
       remove: () => Promise.resolve("absent"),
@@ -224,13 +206,10 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
   });
   let failures = 0;
   try {
+    runtime.startClients(timeout.signal);
     for (const secret of plan.secrets) {
-      const c = client(secret.credentials);
-      if (!c.ready()) {
-        using wait = timeoutSignal(loginWaitMs(plan), { clock, signal: timeout.signal });
-        // A refused connection or a rejected token is known as soon as the server answers.
-        await c.waitForLogin(wait.signal).catch(() => {});
-      }
+      // A refused connection or a rejected token is known as soon as the server answers.
+      await runtime.awaitLogin(secret.credentials, timeout.signal);
       const dryRun: SecretPlan = {
         ...secret,
         missingKey: "error",
@@ -251,7 +230,7 @@ async function checkOnline(plan: Plan, options: ValidateCommandOptions): Promise
     }
   } finally {
     timeout.dispose();
-    for (const c of clients.values()) c.close();
+    runtime.close();
   }
   if (failures > 0) {
     err(`Online check failed for ${failures} of ${plan.secrets.length} secret(s)`);

@@ -134,13 +134,20 @@ export class Runtime implements SidecarRuntime {
    * flight, and one whose login failed says why at once).
    */
   async sync(secret: SecretPlan, signal: AbortSignal): Promise<SyncResult> {
-    const client = this.client(secret.credentials);
-    if (!client.ready()) {
-      using wait = timeoutSignal(loginWaitMs(this.#plan), { clock: this.#clock, signal });
-      // No login result within the deadline: the sync fails saying so, and is retried.
-      await client.waitForLogin(wait.signal).catch(() => {});
-    }
+    await this.awaitLogin(secret.credentials, signal);
     return await this.syncer.sync(secret, signal);
+  }
+
+  /**
+   * Waits until the client of a credential set has logged in or failed to, at most
+   * {@linkcode loginWaitMs}; a failed login is then reported by the read that follows.
+   */
+  async awaitLogin(credentials: string, signal: AbortSignal): Promise<void> {
+    const client = this.client(credentials);
+    if (client.ready()) return;
+    using wait = timeoutSignal(loginWaitMs(this.#plan), { clock: this.#clock, signal });
+    // No login result within the deadline: the read fails saying so, and is retried.
+    await client.waitForLogin(wait.signal).catch(() => {});
   }
 
   /** Parses a secret's templates (cached by the syncer); throws a TemplateError. */
