@@ -9,7 +9,7 @@ import type { IssueList } from "./_issues.ts";
 import { formatKeyPath, type KeyPath, type SourceLocator } from "./source_locator.ts";
 import type { PlanSources, ValueSource } from "./plan.ts";
 import type { z } from "zod";
-import { resolvePath } from "./_paths.ts";
+import { resolvePath } from "./paths.ts";
 
 /** Shared state of one planning run. */
 export interface PlanContext {

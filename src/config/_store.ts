@@ -10,6 +10,7 @@ import type { CredentialSetInput, SecretStoreInput } from "./seed_schema.ts";
 import { configPath, envSource, envValue, type PlanContext, sourceAt } from "./_context.ts";
 import type { KeyPath } from "./source_locator.ts";
 import { STORE_DEFAULTS } from "./defaults.ts";
+import { trimSlashes } from "./paths.ts";
 
 /** The store plus what secrets inherit from it. */
 export interface ResolvedStore {
@@ -172,11 +173,6 @@ export function parseEnvBool(value: string): boolean | undefined {
   if (["1", "t", "T", "true", "TRUE", "True"].includes(value)) return true;
   if (["0", "f", "F", "false", "FALSE", "False"].includes(value)) return false;
   return undefined;
-}
-
-/** Trims leading and trailing slashes (`/secret/` → `secret`). */
-export function trimSlashes(path: string): string {
-  return path.replace(/^\/+|\/+$/g, "");
 }
 
 type AuthInput = CredentialSetInput;

@@ -9,7 +9,7 @@
 export const DEFAULT_CONFIG_PATHS = ["./config.yaml", "/etc/secrets-sync/config.yaml"] as const;
 
 /** A lookup of environment variables. */
-export type EnvLookup = (name: string) => string | undefined;
+import type { EnvLookup } from "./env_expand.ts";
 
 /** Options of {@linkcode findConfigFile}. */
 export interface FindConfigFileOptions {

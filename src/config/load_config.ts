@@ -8,7 +8,7 @@ import type { Plan } from "./plan.ts";
 import type { EnvLookup } from "./env_expand.ts";
 import { parseConfig } from "./parse_config.ts";
 import { ConfigError } from "./config_error.ts";
-import { resolvePath } from "./_paths.ts";
+import { resolvePath } from "./paths.ts";
 
 /** Options of {@linkcode loadConfig}. */
 export interface LoadConfigOptions {

@@ -25,6 +25,7 @@ export { ConfigError, type ConfigIssue, formatConfigIssue } from "./config_error
 export { formatDuration, parseDuration } from "./duration.ts";
 export { formatFileMode, MAX_FILE_MODE, parseFileMode } from "./file_mode.ts";
 export { type EnvLookup, expandEnv, type ExpandResult } from "./env_expand.ts";
+export { dirname, trimSlashes } from "./paths.ts";
 export {
   formatKeyPath,
   type KeyPath,

@@ -10,7 +10,7 @@ import type { EnvLookup } from "./env_expand.ts";
 import { IssueList } from "./_issues.ts";
 import { readYaml } from "./_yaml_source.ts";
 import { checkFile, collectSeedPlan } from "./plan_from_seed.ts";
-import { dirname, resolvePath } from "./_paths.ts";
+import { dirname, resolvePath } from "./paths.ts";
 import type { KeyPath } from "./source_locator.ts";
 import { isManifestText, planFromManifests } from "./eso/mod.ts";
 

@@ -7,7 +7,7 @@
 
 import type { Plan, SecretPlan } from "./plan.ts";
 import { CONFIG_ENV_VARIABLES } from "./env_variables.ts";
-import { dirname } from "./_paths.ts";
+import { dirname } from "./paths.ts";
 
 /** A Deno permission name the program uses. */
 export type PermissionName = "read" | "write" | "net" | "env" | "run" | "sys";

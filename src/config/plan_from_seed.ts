@@ -10,7 +10,7 @@ import type { Plan, PlanSources, SecretPlan } from "./plan.ts";
 import { secretSchema, secretStoreSchema, seedTopSchema, settingsSchema } from "./seed_schema.ts";
 import { IssueList } from "./_issues.ts";
 import { configPath, type PlanContext, validate } from "./_context.ts";
-import { dirname, hasParentSegment, isAbsolute, normalize } from "./_paths.ts";
+import { dirname, hasParentSegment, isAbsolute, normalize } from "./paths.ts";
 import { type KeyPath, NO_SOURCE, type SourceLocator } from "./source_locator.ts";
 import { resolveStore } from "./_store.ts";
 import { resolveSettings } from "./_settings.ts";

@@ -7,7 +7,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import { dirname } from "./_paths.ts";
+import { dirname } from "./paths.ts";
 import { configFingerprint, isRelevantEvent } from "./_watch_events.ts";
 
 const log = getLogger(["secrets-sync", "config"]);

@@ -7,7 +7,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { AuthPlan, Plan, SecretPlan } from "../config/mod.ts";
+import { type AuthPlan, dirname, type Plan, type SecretPlan } from "../config/mod.ts";
 import type { Metrics, Redactor } from "../observe/mod.ts";
 import {
   type Clock,
@@ -175,7 +175,7 @@ export class Runtime implements SidecarRuntime {
     const dirs = new Set<string>();
     for (const secret of this.#plan.secrets) {
       for (const file of secret.files) {
-        dirs.add(file.path.slice(0, file.path.lastIndexOf("/")) || "/");
+        dirs.add(dirname(file.path));
       }
     }
     return [...dirs].sort();

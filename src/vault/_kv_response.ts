@@ -8,11 +8,7 @@ import { z } from "zod";
 import type { SecretData, SecretRef } from "./secret_ref.ts";
 import { VaultError } from "./vault_error.ts";
 import { errorFromResponse } from "./_error_mapping.ts";
-
-/** Trims slashes from both ends of a mount or key. */
-export function trimSlashes(value: string): string {
-  return value.replace(/^\/+|\/+$/g, "");
-}
+import { trimSlashes } from "../config/mod.ts";
 
 function encodePath(value: string): string {
   return trimSlashes(value).split("/").filter((s) => s !== "").map(encodeURIComponent).join("/");

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { getLogger } from "@logtape/logtape";
-import type { AuthPlan, ResiliencePlan, StorePlan } from "../config/mod.ts";
+import { type AuthPlan, type ResiliencePlan, type StorePlan, trimSlashes } from "../config/mod.ts";
 import {
   CircuitBreaker,
   CircuitOpenError,
@@ -25,7 +25,6 @@ import {
   mountInfoPath,
   parseKvRead,
   parseMountVersion,
-  trimSlashes,
 } from "./_kv_response.ts";
 import { type ApiRequest, type ApiResponse, HttpTransport, stripQuery } from "./_http_transport.ts";
 import { createEndpoints, type TlsFiles, tlsWarnings } from "./tls.ts";

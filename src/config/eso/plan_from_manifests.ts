@@ -10,7 +10,7 @@ import type { Plan } from "../plan.ts";
 import type { EnvLookup } from "../env_expand.ts";
 import { IssueList } from "../_issues.ts";
 import { collectSeedPlan } from "../plan_from_seed.ts";
-import { dirname } from "../_paths.ts";
+import { dirname } from "../paths.ts";
 import type { KeyPath, PositionTarget, SourceLocator, SourcePosition } from "../source_locator.ts";
 import { docNumber, type ManifestDocument, readDocuments } from "./_documents.ts";
 import { type EsoSeed, esoToSeed } from "./eso_to_seed.ts";

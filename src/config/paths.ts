@@ -36,3 +36,8 @@ export function dirname(path: string): string {
 export function hasParentSegment(path: string): boolean {
   return path.split("/").includes("..");
 }
+
+/** Trims leading and trailing slashes (`/secret/` → `secret`): mounts, keys, namespaces. */
+export function trimSlashes(path: string): string {
+  return path.replace(/^\/+|\/+$/g, "");
+}
