@@ -5,14 +5,14 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import { type CircuitState, type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 
 /** State of a circuit breaker, exported as 0 (closed), 1 (half_open), 2 (open) like the seed. */
-export type BreakerState = "closed" | "half_open" | "open";
+
 /** Outcome of one file write. */
 export type FileWriteResult = "written" | "unchanged" | "failed";
 /** Outcome of one on-change hook run. */
-export type HookResult = "success" | "failure" | "timeout";
+export type HookOutcome = "success" | "failure" | "timeout";
 /** Outcome of a login or token renewal. */
 export type AuthResult = "success" | "failure";
 /** Outcome of a config reload: applied, rejected (old config kept) or nothing changed. */
@@ -31,7 +31,7 @@ export interface Metrics {
   /** Sets `secret_last_success_timestamp_seconds`; staleness is derived from it at scrape. */
   recordSyncSuccess(secret: string, atMs: number): void;
   /** Sets `circuit_breaker_state{breaker}`. */
-  setBreakerState(breaker: string, state: BreakerState): void;
+  setBreakerState(breaker: string, state: CircuitState): void;
   /** Sets `secrets_configured`. */
   setSecretsConfigured(count: number): void;
   /** Sets `secrets_synced`: secrets currently in sync (it goes down as well as up). */
@@ -39,7 +39,7 @@ export interface Metrics {
   /** `file_writes_total{secret,result}` +1. */
   recordFileWrite(secret: string, result: FileWriteResult): void;
   /** `hook_runs_total{secret,kind,result}` +1; `kind` is the hook kind (command, signal, http). */
-  recordHookRun(secret: string, kind: string, result: HookResult): void;
+  recordHookRun(secret: string, kind: string, result: HookOutcome): void;
   /**
    * Observes one Vault request in `vault_request_duration_seconds{operation,status}`.
    * `operation` is a fixed verb (`read`, `login`, `renew`, `lookup`, `unwrap`, `mounts`), never a
@@ -81,7 +81,7 @@ export interface CreateMetricsOptions {
   clock?: Pick<Clock, "now">;
 }
 
-const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+const BREAKER_VALUES: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** Buckets of `secret_sync_duration_seconds` (Go client's DefBuckets, as the seed used). */
 const SYNC_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -259,7 +259,7 @@ class PromMetrics implements Metrics {
     this.#note(`s:${secret}`, this.#lastSuccessGauge, { secret });
   }
 
-  setBreakerState(breaker: string, state: BreakerState): void {
+  setBreakerState(breaker: string, state: CircuitState): void {
     this.#breaker.set({ breaker }, BREAKER_VALUES[state]);
     this.#note(`b:${breaker}`, this.#breaker, { breaker });
   }
@@ -276,7 +276,7 @@ class PromMetrics implements Metrics {
     this.#inc(this.#fileWrites, { secret, result }, `s:${secret}`);
   }
 
-  recordHookRun(secret: string, kind: string, result: HookResult): void {
+  recordHookRun(secret: string, kind: string, result: HookOutcome): void {
     this.#inc(this.#hookRuns, { secret, kind, result }, `s:${secret}`);
   }
 

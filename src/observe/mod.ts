@@ -34,10 +34,9 @@ export type { LogLevelSetting, SetupLoggingOptions } from "./logging.ts";
 export { createMetrics } from "./metrics.ts";
 export type {
   AuthResult,
-  BreakerState,
   CreateMetricsOptions,
   FileWriteResult,
-  HookResult,
+  HookOutcome,
   Metrics,
   ReloadResult,
 } from "./metrics.ts";

@@ -26,8 +26,6 @@
  *
  * @module
  */
-import type { FilePlan } from "../config/mod.ts";
-import type { RemoveResult, WriteOptions, WriteResult } from "./file_sink.ts";
 
 export {
   DEFAULT_MAX_BYTES,
@@ -51,9 +49,3 @@ export {
   type SpawnResult,
 } from "./hooks.ts";
 export { SinkError, type SinkErrorOptions, type SinkStep } from "./sink_error.ts";
-
-/** What the syncer needs from a sink; {@linkcode FileSink} implements it. */
-export interface Sink {
-  write(file: FilePlan, content: Uint8Array, options?: WriteOptions): Promise<WriteResult>;
-  remove(file: FilePlan): Promise<RemoveResult>;
-}

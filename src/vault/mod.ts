@@ -43,7 +43,7 @@ export {
   type VaultErrorKind,
   type VaultErrorOptions,
 } from "./vault_error.ts";
-export type { BreakerState, VaultEvent, VaultOperation } from "./vault_event.ts";
+export type { VaultEvent, VaultOperation } from "./vault_event.ts";
 export {
   type ReadOptions,
   type ReadPathOptions,

@@ -16,7 +16,8 @@ import {
   SYSTEM_RANDOM,
 } from "../resilience/mod.ts";
 import type { SecretData, SecretRef } from "./secret_ref.ts";
-import type { BreakerState, VaultEvent, VaultOperation } from "./vault_event.ts";
+import type { VaultEvent, VaultOperation } from "./vault_event.ts";
+import type { CircuitState } from "../resilience/mod.ts";
 import { isTransient, VaultError } from "./vault_error.ts";
 import { errorDetail, errorFromHttp, kindForStatus } from "./_error_mapping.ts";
 import {
@@ -220,7 +221,7 @@ export class VaultClient {
   }
 
   /** The circuit breaker's state. */
-  breakerState(): BreakerState {
+  breakerState(): CircuitState {
     return this.#breaker.state;
   }
 

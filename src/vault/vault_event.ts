@@ -4,10 +4,10 @@
  *
  * @module
  */
+import type { CircuitState } from "../resilience/mod.ts";
 import type { VaultErrorKind } from "./vault_error.ts";
 
 /** The circuit breaker's state. */
-export type BreakerState = "closed" | "open" | "half_open";
 
 /** What a request was for. */
 export type VaultOperation =
@@ -49,4 +49,4 @@ export type VaultEvent =
     /** Remaining seconds; `undefined` when the token never expires or there is none. */
     seconds: number | undefined;
   }
-  | { type: "breaker"; credentials: string; state: BreakerState };
+  | { type: "breaker"; credentials: string; state: CircuitState };
