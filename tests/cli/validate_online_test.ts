@@ -1,4 +1,5 @@
 /** `validate --online` against a real server: reads and renders every secret, writes nothing. */
+import { freePort } from "../support/free_port.ts";
 import { validateCommand } from "../../src/cli/validate.ts";
 import {
   assert,
@@ -135,9 +136,7 @@ Deno.test({
   });
   await using proxy = await startFaultProxy(bao.address);
   proxy.setMode({ kind: "drop" });
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closedPort = (closed.addr as Deno.NetAddr).port;
-  closed.close();
+  const closedPort = freePort();
   const path = dir.join("config.yaml");
   await Deno.writeTextFile(
     path,

@@ -3,6 +3,7 @@
  * failed (the others are still written), 2 for an invalid config, 1 quickly when Vault is
  * unreachable within `--timeout`.
  */
+import { freePort } from "../support/free_port.ts";
 import {
   assert,
   assertEquals,
@@ -102,9 +103,7 @@ Deno.test("once exits 2 for an invalid config and touches no file", async () => 
 Deno.test("once exits 1 soon after --timeout when Vault is unreachable", async () => {
   await using dir = await tmpDir();
   // A port nobody listens on: every connection is refused (transient, so retried until timeout).
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   await Deno.writeTextFile(dir.join("a"), "previous\n");
   const configPath = dir.join("config.yaml");
   await Deno.writeTextFile(configPath, threeSecrets((n) => dir.join(n)));

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { pollUntil } from "../support/poll.ts";
 import type { AuthPlan, ResiliencePlan, StorePlan } from "../../src/config/plan.ts";
 import { VaultClient, type VaultClientOptions, type VaultEvent } from "../../src/vault/mod.ts";
 
@@ -75,21 +76,15 @@ export async function ready(client: VaultClient, ms = 5000): Promise<void> {
   await client.waitReady(AbortSignal.timeout(ms));
 }
 
-/** Real-time wait for integration tests only. */
-export function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Real-time wait for integration tests only (the shared one). */
+export { sleep as wait } from "../support/poll.ts";
 
-/** Polls `check` every 50 ms until it returns true, at most `ms`. */
-export async function eventually(
+/** Polls `check` until it returns true, at most `ms` (the shared poller). */
+export function eventually(
   check: () => boolean | Promise<boolean>,
   ms = 5000,
 ): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`Condition not met within ${ms}ms`);
-    await wait(50);
-  }
+  return pollUntil(check, "the condition", { timeoutMs: ms, intervalMs: 50 });
 }
 
 /** Policy HCL that lets a token read everything under the given mounts. */
