@@ -94,6 +94,8 @@ interface Compiled {
   fingerprint: string;
   templates: Map<string, Template>;
   secretPaths: string[];
+  /** Settles when the libraries the templates' functions need are loaded. */
+  ready: Promise<void>;
 }
 
 const ENCODER = new TextEncoder();
@@ -145,7 +147,9 @@ export class Syncer {
       templates.set(t.name, template);
       for (const path of template.secretPaths()) paths.add(path);
     }
-    const compiled = { fingerprint, templates, secretPaths: [...paths] };
+    const ready = Promise.all([...templates.values()].map((t) => t.prepare())).then(() => {});
+    ready.catch(() => {}); // reported by the sync that awaits it
+    const compiled = { fingerprint, templates, secretPaths: [...paths], ready };
     this.#compiled.set(secret.name, compiled);
     return compiled;
   }
@@ -182,6 +186,11 @@ export class Syncer {
     let compiled: Compiled;
     try {
       compiled = this.compile(secret);
+    } catch (error) {
+      return failed("render", error);
+    }
+    try {
+      await compiled.ready;
     } catch (error) {
       return failed("render", error);
     }

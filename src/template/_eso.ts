@@ -1,6 +1,7 @@
 /** External Secrets Operator (template engine v2) functions: PKCS#12, PEM, JWK, YAML. */
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import forge from "node-forge";
+import type forge from "node-forge";
+import { forgeLib } from "./_libraries.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { bytesOf, kindOf, mapEntries } from "./_fmt.ts";
@@ -91,8 +92,8 @@ function filterPEM(pemType: unknown, input: unknown): string {
 
 function decodePkcs12(input: unknown, pass: string, what: "key" | "cert"): forge.pkcs12.Pkcs12Pfx {
   try {
-    const asn1 = forge.asn1.fromDer(binaryInput(input));
-    return forge.pkcs12.pkcs12FromAsn1(asn1, false, pass);
+    const asn1 = forgeLib().asn1.fromDer(binaryInput(input));
+    return forgeLib().pkcs12.pkcs12FromAsn1(asn1, false, pass);
   } catch (e) {
     const reason = e instanceof Error ? e.message.split("\n")[0] : "decoding error";
     throw new FuncError(
@@ -109,19 +110,19 @@ function bagsOf(p12: forge.pkcs12.Pkcs12Pfx, type: string): forge.pkcs12.Bag[] {
 
 function pkcs12keyPass(pass: unknown, input: unknown): string {
   const p12 = decodePkcs12(input, textInput(pass), "key");
-  const bag = bagsOf(p12, forge.pki.oids.pkcs8ShroudedKeyBag!)[0] ??
-    bagsOf(p12, forge.pki.oids.keyBag!)[0];
+  const bag = bagsOf(p12, forgeLib().pki.oids.pkcs8ShroudedKeyBag!)[0] ??
+    bagsOf(p12, forgeLib().pki.oids.keyBag!)[0];
   if (bag?.key === undefined && bag?.asn1 === undefined) {
     throw new FuncError("unable to decode pkcs12 with password: no private key found");
   }
   const keyAsn1 = bag.key !== undefined
-    ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key))
+    ? forgeLib().pki.wrapRsaPrivateKey(forgeLib().pki.privateKeyToAsn1(bag.key))
     : bag.asn1!;
-  return pemEncode("PRIVATE KEY", forge.asn1.toDer(keyAsn1).getBytes());
+  return pemEncode("PRIVATE KEY", forgeLib().asn1.toDer(keyAsn1).getBytes());
 }
 
 function certDer(c: forge.pki.Certificate): string {
-  return forge.asn1.toDer(forge.pki.certificateToAsn1(c)).getBytes();
+  return forgeLib().asn1.toDer(forgeLib().pki.certificateToAsn1(c)).getBytes();
 }
 
 /** Orders a chain leaf-first by issuer/subject links; undefined when it is not a single chain. */
@@ -145,7 +146,7 @@ function orderChain(certs: forge.pki.Certificate[]): forge.pki.Certificate[] | u
 
 function pkcs12certPass(pass: unknown, input: unknown): string {
   const p12 = decodePkcs12(input, textInput(pass), "cert");
-  const certs = bagsOf(p12, forge.pki.oids.certBag!).map((b) => b.cert).filter((c) =>
+  const certs = bagsOf(p12, forgeLib().pki.oids.certBag!).map((b) => b.cert).filter((c) =>
     c !== undefined
   ) as forge.pki.Certificate[];
   if (certs.length === 0) {
@@ -157,7 +158,7 @@ function pkcs12certPass(pass: unknown, input: unknown): string {
 
 function parseCert(der: string): forge.pki.Certificate {
   try {
-    return forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));
+    return forgeLib().pki.certificateFromAsn1(forgeLib().asn1.fromDer(der));
   } catch {
     throw new FuncError("x509: malformed certificate");
   }
@@ -167,12 +168,12 @@ function parseKey(pem: string): forge.pki.rsa.PrivateKey {
   const block = pemDecodeAll(pem).blocks[0];
   if (!block) throw new FuncError("unable to parse private key type");
   try {
-    const asn1 = forge.asn1.fromDer(block.der);
+    const asn1 = forgeLib().asn1.fromDer(block.der);
     try {
-      return forge.pki.privateKeyFromAsn1(asn1) as forge.pki.rsa.PrivateKey;
+      return forgeLib().pki.privateKeyFromAsn1(asn1) as forge.pki.rsa.PrivateKey;
     } catch {
-      return forge.pki.privateKeyFromAsn1(
-        forge.pki.wrapRsaPrivateKey(asn1),
+      return forgeLib().pki.privateKeyFromAsn1(
+        forgeLib().pki.wrapRsaPrivateKey(asn1),
       ) as forge.pki.rsa.PrivateKey;
     }
   } catch {
@@ -185,10 +186,10 @@ function toPkcs12(certPem: unknown, keyPem: unknown, pass: unknown, full: boolea
   if (blocks.length === 0) throw new FuncError("x509: malformed certificate");
   const certs = (full ? blocks : blocks.slice(0, 1)).map((b) => parseCert(b.der));
   const key = parseKey(textInput(keyPem));
-  const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, textInput(pass), {
+  const asn1 = forgeLib().pkcs12.toPkcs12Asn1(key, certs, textInput(pass), {
     algorithm: "aes256",
   });
-  return btoa(forge.asn1.toDer(asn1).getBytes());
+  return btoa(forgeLib().asn1.toDer(asn1).getBytes());
 }
 
 function jwkPem(input: unknown, kind: "public" | "private"): string {

@@ -8,6 +8,7 @@ import { ESO_FUNCS } from "./_eso.ts";
 import { ESO_PKI_FUNCS } from "./_eso_pki.ts";
 import { SEMVER_FUNCS } from "./_semver.ts";
 import { keyFuncs } from "./_sprig_keys.ts";
+import { loadBcrypt, loadForge } from "./_libraries.ts";
 
 export interface FunctionEnv {
   now?: (() => number) | undefined;
@@ -49,4 +50,29 @@ export function standardFunctions(env: FunctionEnv): Map<string, FuncDef> {
     ...Object.entries(dateFuncs({ now: env.now ?? systemNow })),
     ...Object.entries(keyFuncs({ now: env.now ?? systemNow, random: env.random ?? systemRandom })),
   ]);
+}
+
+/** Functions defined where node-forge is used (all of ESO's PKCS#12/PEM helpers and Sprig's
+ * certificate generators): a template calling any of them loads it. Derived from the maps, so a
+ * new function there is covered without a list to keep up. */
+const FORGE_FUNCTIONS: ReadonlySet<string> = new Set([
+  ...Object.keys(ESO_FUNCS),
+  ...Object.keys(keyFuncs({ now: systemNow, random: systemRandom })),
+]);
+/** Sprig's functions that hash with bcrypt. */
+const BCRYPT_FUNCTIONS: ReadonlySet<string> = new Set(["bcrypt", "htpasswd"]);
+
+/** Loads the libraries the named functions need (each at most once per process). */
+export async function loadLibrariesFor(names: Iterable<string>): Promise<void> {
+  const loads: Promise<void>[] = [];
+  for (const name of names) {
+    if (FORGE_FUNCTIONS.has(name)) loads.push(loadForge());
+    if (BCRYPT_FUNCTIONS.has(name)) loads.push(loadBcrypt());
+  }
+  await Promise.all(loads);
+}
+
+/** Loads every library a template function may need (tests, and the one-shot `render`). */
+export async function loadAllLibraries(): Promise<void> {
+  await Promise.all([loadForge(), loadBcrypt()]);
 }

@@ -1,6 +1,6 @@
 /** Sprig's encoding, hashing, random and regex functions. */
 import { createHash } from "node:crypto";
-import bcryptjs from "bcryptjs";
+import { bcryptLib } from "./_libraries.ts";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { marshalJson, unmarshalJson } from "./_json.ts";
 import { withGoType } from "./values.ts";
@@ -167,6 +167,7 @@ function adler32(s: string): string {
 }
 
 function bcrypt(s: string): string {
+  const bcryptjs = bcryptLib();
   return bcryptjs.hashSync(s, bcryptjs.genSaltSync(10)).replace(/^\$2b\$/, "$2a$");
 }
 

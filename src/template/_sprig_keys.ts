@@ -12,7 +12,8 @@ import {
   generateKeyPairSync,
   scryptSync,
 } from "node:crypto";
-import forge from "node-forge";
+import type forge from "node-forge";
+import { forgeLib } from "./_libraries.ts";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import type { GoObject } from "./_methods.ts";
 import { bytesToGoString } from "./_go_string.ts";
@@ -76,14 +77,14 @@ function rsaKeyFromPem(pem: string): forge.pki.rsa.PrivateKey {
       `error parsing private key: ${key.asymmetricKeyType} keys are not supported here (RSA only)`,
     );
   }
-  return forge.pki.privateKeyFromPem(
+  return forgeLib().pki.privateKeyFromPem(
     String(key.export({ type: "pkcs1", format: "pem" })),
   ) as forge.pki.rsa.PrivateKey;
 }
 
 function newRsaKey(): forge.pki.rsa.PrivateKey {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return forge.pki.privateKeyFromPem(
+  return forgeLib().pki.privateKeyFromPem(
     String(privateKey.export({ type: "pkcs1", format: "pem" })),
   ) as forge.pki.rsa.PrivateKey;
 }
@@ -113,8 +114,8 @@ function build(
     signer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey };
   },
 ): Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(opts.key.n, opts.key.e);
+  const cert = forgeLib().pki.createCertificate();
+  cert.publicKey = forgeLib().pki.setRsaPublicKey(opts.key.n, opts.key.e);
   cert.serialNumber = serial(env);
   const now = env.now();
   cert.validity.notBefore = new Date(now);
@@ -147,10 +148,10 @@ function build(
   else extensions.push({ name: "extKeyUsage", serverAuth: true, clientAuth: true });
   if (altNames.length > 0) extensions.push({ name: "subjectAltName", altNames });
   cert.setExtensions(extensions);
-  cert.sign(opts.signer ? opts.signer.key : opts.key, forge.md.sha256.create());
+  cert.sign(opts.signer ? opts.signer.key : opts.key, forgeLib().md.sha256.create());
   return new Certificate(
-    forge.pki.certificateToPem(cert).replaceAll("\r\n", "\n"),
-    forge.pki.privateKeyToPem(opts.key).replaceAll("\r\n", "\n"),
+    forgeLib().pki.certificateToPem(cert).replaceAll("\r\n", "\n"),
+    forgeLib().pki.privateKeyToPem(opts.key).replaceAll("\r\n", "\n"),
   );
 }
 
@@ -160,7 +161,7 @@ function signerOf(ca: unknown): { cert: forge.pki.Certificate; key: forge.pki.rs
   }
   let cert: forge.pki.Certificate;
   try {
-    cert = forge.pki.certificateFromPem(ca.cert);
+    cert = forgeLib().pki.certificateFromPem(ca.cert);
   } catch {
     throw new FuncError("unable to decode certificate");
   }
@@ -379,7 +380,7 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
           throw new FuncError("unable to decode base64 private key");
         }
         try {
-          forge.pki.certificateFromPem(cert);
+          forgeLib().pki.certificateFromPem(cert);
         } catch {
           throw new FuncError("unable to decode certificate");
         }

@@ -4,7 +4,9 @@ import { ExecFailure, State } from "./_exec.ts";
 import { utf8Length } from "./_fmt.ts";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { ParseFailure, parseTrees, type Tree } from "./_parser.ts";
-import { standardFunctions } from "./_functions.ts";
+import { loadLibrariesFor, standardFunctions } from "./_functions.ts";
+
+export { loadAllLibraries } from "./_functions.ts";
 import { TemplateError } from "./template_error.ts";
 import type { ParseOptions, RenderOptions, TemplateFunction } from "./types.ts";
 
@@ -25,6 +27,7 @@ export class Template {
   readonly #trees: Map<string, Tree>;
   readonly #secretPaths: string[];
   readonly #parseFunctions: Record<string, TemplateFunction>;
+  readonly #functionNames: ReadonlySet<string>;
 
   /** @internal use {@linkcode parse}. */
   constructor(
@@ -33,12 +36,27 @@ export class Template {
     trees: Map<string, Tree>,
     secretPaths: string[],
     parseFunctions: Record<string, TemplateFunction>,
+    functionNames: ReadonlySet<string> = new Set(),
   ) {
     this.name = name;
     this.#source = source;
     this.#trees = trees;
     this.#secretPaths = secretPaths;
     this.#parseFunctions = parseFunctions;
+    this.#functionNames = functionNames;
+  }
+
+  /** Names of every function the template calls, sorted. */
+  functionNames(): string[] {
+    return [...this.#functionNames].sort();
+  }
+
+  /**
+   * Loads what the functions it calls need (node-forge, bcryptjs) — at most once per process.
+   * Await it once before the first {@linkcode execute}; a template that calls none resolves at once.
+   */
+  prepare(): Promise<void> {
+    return loadLibrariesFor(this.#functionNames);
   }
 
   /** The literal paths of every `secret "path"` call, in order of appearance, deduplicated. */
@@ -146,11 +164,15 @@ function toTemplateError(
 export function parse(source: string, options: ParseOptions = {}): Template {
   const { name = "template", functions = {}, delimiters = ["{{", "}}"] } = options;
   const std = standardFunctions({});
-  const has = (fn: string) =>
-    fn === "secret" || Object.hasOwn(functions, fn) || Object.hasOwn(BUILTINS, fn) || std.has(fn);
+  const used = new Set<string>();
+  const has = (fn: string) => {
+    used.add(fn);
+    return fn === "secret" || Object.hasOwn(functions, fn) || Object.hasOwn(BUILTINS, fn) ||
+      std.has(fn);
+  };
   try {
     const { trees, secretCalls } = parseTrees(name, source, has, delimiters);
-    return new Template(name, source, trees, secretCalls, functions);
+    return new Template(name, source, trees, secretCalls, functions, used);
   } catch (e) {
     if (e instanceof ParseFailure) {
       throw new TemplateError(e.message, { line: e.line, column: 0, templateName: name, cause: e });

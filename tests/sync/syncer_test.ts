@@ -279,3 +279,18 @@ Deno.test("Syncer.sync() never lets a fast secret reuse its own previous read", 
   await syncer.sync(secret);
   assertEquals(reads, ["secret/app/db", "secret/app/db"]);
 });
+
+Deno.test("Syncer.sync() loads the libraries a template's functions need before rendering it", async () => {
+  const { reader } = memoryReader({ "secret/app/db": { data: { user: "app" }, version: 1 } });
+  const { sink, files } = memorySink();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const secret = secretPlan({
+    templates: [{
+      name: "db.env",
+      source: '{{ htpasswd .user "pw" | trunc 6 }} {{ (genCA "ca" 1).Cert | trunc 27 }}',
+    }],
+  });
+  const result = await syncer.sync(secret);
+  assertEquals(result.status, "ok", result.status === "failed" ? result.error.message : "");
+  assertEquals(files.get("/tmp/never-written/db.env"), "app:$2 -----BEGIN CERTIFICATE-----");
+});

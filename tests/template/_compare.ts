@@ -2,8 +2,11 @@
  * Developer tool: renders a JSON file of oracle cases with Go and with render() and prints
  * every difference. Run: deno run -A tests/template/_compare.ts cases.json
  */
-import { render } from "../../src/template/mod.ts";
+import { loadAllLibraries, render } from "../../src/template/mod.ts";
 import { type OracleCase, runOracle, toEngineData } from "./_oracle.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 const file = Deno.args[0]!;
 const cases: OracleCase[] = JSON.parse(await Deno.readTextFile(file));
 const go = await runOracle(cases);

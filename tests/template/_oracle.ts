@@ -1,6 +1,9 @@
 /** Runs the Go oracle (tests/support/gotemplate) on template cases; built into .cache/go/. */
-import { bytesValue, GoTime, jsonNumber } from "../../src/template/mod.ts";
+import { bytesValue, GoTime, jsonNumber, loadAllLibraries } from "../../src/template/mod.ts";
 import { buildGoProgram } from "../support/go_program.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 
 export interface OracleCase {
   template: string;

@@ -3,8 +3,11 @@
  * (runtime/template/v2: decrypt_test.go, template_test.go, pem_test.go) on our fixtures.
  */
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
-import { bytesValue, render, TemplateError } from "../../src/template/mod.ts";
+import { bytesValue, loadAllLibraries, render, TemplateError } from "../../src/template/mod.ts";
 import * as F from "./_eso_fixtures.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 

@@ -2,7 +2,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import forge from "node-forge";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
-import { render, TemplateError } from "../../src/template/mod.ts";
+import { loadAllLibraries, render, TemplateError } from "../../src/template/mod.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 
 function selfSigned(
   cn: string,

@@ -1,8 +1,11 @@
 /** render() reproduces Go's text/template + Sprig output recorded in golden/*.json. */
 import { assert, assertEquals } from "../support/assert.ts";
-import { render, TemplateError } from "../../src/template/mod.ts";
+import { loadAllLibraries, render, TemplateError } from "../../src/template/mod.ts";
 import { toEngineData } from "./_oracle.ts";
 import type { GoldenCase } from "./golden_cases.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 
 interface Golden extends GoldenCase {
   go: { out?: string; err?: string };

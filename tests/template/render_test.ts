@@ -7,7 +7,17 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "../support/assert.ts";
-import { bytesValue, jsonNumber, parse, render, TemplateError } from "../../src/template/mod.ts";
+import {
+  bytesValue,
+  jsonNumber,
+  loadAllLibraries,
+  parse,
+  render,
+  TemplateError,
+} from "../../src/template/mod.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 
 const SECRET = "hunter2-Sup3rS3cret";
 

@@ -1,7 +1,10 @@
 /** Sprig functions whose results depend on the clock or randomness (golden files cover the rest). */
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { render } from "../../src/template/mod.ts";
+import { loadAllLibraries, render } from "../../src/template/mod.ts";
 import { GoTime } from "../../src/template/mod.ts";
+
+// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+await loadAllLibraries();
 
 const NOW = Date.UTC(2024, 4, 6, 7, 8, 9);
 const opts = { now: () => NOW, random: () => 0.5 };
