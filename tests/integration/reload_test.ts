@@ -52,6 +52,23 @@ async function fileIs(path: string, content: string | undefined): Promise<boolea
   return (await readIfExists(path)) === content;
 }
 
+/** A sidecar syncing one secret, `a`, from a fresh config, once its first sync is in the file. */
+async function syncingA(bao: OpenBao, dir: TmpDir) {
+  await Deno.mkdir(dir.join("out"));
+  await seed(bao, ["a"]);
+  const configPath = dir.join("config.yaml");
+  await Deno.writeTextFile(configPath, config(dir, [{ name: "a" }]));
+  const sidecar = start(bao, dir, configPath);
+  const a = dir.join("out/a.txt");
+  try {
+    await sidecar.waitFor(() => fileIs(a, "a=a-1"), "the first sync");
+  } catch (error) {
+    await sidecar[Symbol.asyncDispose]();
+    throw error;
+  }
+  return { configPath, a, sidecar };
+}
+
 async function seed(bao: OpenBao, names: string[]): Promise<void> {
   for (const name of names) await bao.writeKv2("secret", `app/${name}`, { value: `${name}-1` });
 }
@@ -99,13 +116,8 @@ Deno.test("SIGHUP reload adds, changes and removes secrets", async () => {
 Deno.test("SIGHUP with broken YAML keeps the running config and logs file:line:column", async () => {
   await using bao = await startOpenBao();
   await using dir = await tmpDir();
-  await Deno.mkdir(dir.join("out"));
-  await seed(bao, ["a"]);
-  const configPath = dir.join("config.yaml");
-  await Deno.writeTextFile(configPath, config(dir, [{ name: "a" }]));
-  await using sidecar = start(bao, dir, configPath);
-  const a = dir.join("out/a.txt");
-  await sidecar.waitFor(() => fileIs(a, "a=a-1"), "the first sync");
+  const { configPath, a, sidecar: running } = await syncingA(bao, dir);
+  await using sidecar = running;
 
   await Deno.writeTextFile(configPath, config(dir, [{ name: "a" }]) + "  - name: [unclosed\n");
   sidecar.kill("SIGHUP");
@@ -126,13 +138,8 @@ Deno.test("SIGHUP with broken YAML keeps the running config and logs file:line:c
 Deno.test("SIGHUP to a config whose CA file is missing or garbage is rejected; the old config keeps syncing", async () => {
   await using bao = await startOpenBao();
   await using dir = await tmpDir();
-  await Deno.mkdir(dir.join("out"));
-  await seed(bao, ["a"]);
-  const configPath = dir.join("config.yaml");
-  await Deno.writeTextFile(configPath, config(dir, [{ name: "a" }]));
-  await using sidecar = start(bao, dir, configPath);
-  const a = dir.join("out/a.txt");
-  await sidecar.waitFor(() => fileIs(a, "a=a-1"), "the first sync");
+  const { configPath, a, sidecar: running } = await syncingA(bao, dir);
+  await using sidecar = running;
 
   const garbage = dir.join("garbage.pem");
   await Deno.writeTextFile(

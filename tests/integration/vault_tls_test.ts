@@ -59,15 +59,7 @@ Deno.test({
   });
 
   await t.step("mTLS: the client certificate is presented", async () => {
-    await using bao = await startOpenBao({
-      tls: {
-        certFile: dir.join("server.pem"),
-        keyFile: dir.join("server.key"),
-        caFile: dir.join("ca.pem"),
-        clientCaFile: dir.join("ca.pem"),
-        client: { certFile: dir.join("client.pem"), keyFile: dir.join("client.key") },
-      },
-    });
+    await using bao = await startMtlsOpenBao(dir);
     await bao.writeKv2("secret", "tls", { v: VALUE });
     using c = startClient(
       testStore(bao.address, {
@@ -111,15 +103,7 @@ Deno.test({
     // Only this client skips verification: the rest of the process still verifies.
     await assertRejects(() => fetch(`${bao.address}/v1/sys/health`));
 
-    await using mtls = await startOpenBao({
-      tls: {
-        certFile: dir.join("server.pem"),
-        keyFile: dir.join("server.key"),
-        caFile: dir.join("ca.pem"),
-        clientCaFile: dir.join("ca.pem"),
-        client: { certFile: dir.join("client.pem"), keyFile: dir.join("client.key") },
-      },
-    });
+    await using mtls = await startMtlsOpenBao(dir);
     await mtls.writeKv2("secret", "tls", { v: VALUE });
     using m = startClient(
       testStore(mtls.address, {
@@ -169,3 +153,16 @@ Deno.test({
     assert(err.message.startsWith(`Cannot load CA certificate "${dir.join("missing.pem")}"`));
   });
 });
+
+/** A server that requires client certificates signed by the test CA in `dir` (see makeTestPki). */
+function startMtlsOpenBao(dir: { join(name: string): string }) {
+  return startOpenBao({
+    tls: {
+      certFile: dir.join("server.pem"),
+      keyFile: dir.join("server.key"),
+      caFile: dir.join("ca.pem"),
+      clientCaFile: dir.join("ca.pem"),
+      client: { certFile: dir.join("client.pem"), keyFile: dir.join("client.key") },
+    },
+  });
+}

@@ -74,37 +74,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   );
   await Deno.writeTextFile(`${dir}/client.ext`, "extendedKeyUsage=clientAuth\n");
   for (const name of ["server", "client"]) {
-    await openssl(
-      dir,
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name === "server" ? "localhost" : "secrets-sync"}`,
-    );
-    await openssl(
-      dir,
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-extfile",
-      `${name}.ext`,
-    );
+    await signedByCa(dir, name, name === "server" ? "localhost" : "secrets-sync", `${name}.ext`);
   }
   const at = (file: string) => `${dir}/${file}`;
   return {
@@ -125,6 +95,13 @@ export async function makeV1Cert(
   dir: string,
   name: string,
 ): Promise<{ cert: string; key: string }> {
+  // No extension file: openssl then writes a v1 certificate.
+  await signedByCa(dir, name, name);
+  return { cert: `${dir}/${name}.pem`, key: `${dir}/${name}.key` };
+}
+
+/** A new key `<name>.key` and a certificate `<name>.pem` for `cn`, signed by `ca.pem`/`ca.key`. */
+async function signedByCa(dir: string, name: string, cn: string, extFile?: string): Promise<void> {
   await openssl(
     dir,
     "req",
@@ -136,7 +113,7 @@ export async function makeV1Cert(
     "-out",
     `${name}.csr`,
     "-subj",
-    `/CN=${name}`,
+    `/CN=${cn}`,
   );
   await openssl(
     dir,
@@ -153,6 +130,6 @@ export async function makeV1Cert(
     `${name}.pem`,
     "-days",
     "1",
+    ...(extFile ? ["-extfile", extFile] : []),
   );
-  return { cert: `${dir}/${name}.pem`, key: `${dir}/${name}.key` };
 }
