@@ -124,13 +124,11 @@ Deno.test("a real standby", async (t) => {
       const password = `pw-${crypto.randomUUID()}`;
       await leader.admin.writeKv2("secret", "app/db", { password });
       await waitUntilReplicated(standby, "app/db", password);
-      const configPath = dir.join("config.yaml");
-      await Deno.writeTextFile(configPath, config([standby.address], dir.join("pw")));
-      await using sidecar = startSidecar({
-        args: ["once", "--config", configPath, "--timeout", "10s"],
-        env: { VAULT_TOKEN: cluster.rootToken, STATUS_FILE: dir.join("status") },
-      });
-      const status = await sidecar.status;
+      const { sidecar, status } = await runOnce(
+        [standby.address],
+        dir.join("pw"),
+        cluster.rootToken,
+      );
       assertEquals(status.code, 0, sidecar.stdout() + sidecar.stderr());
       assertEquals(await Deno.readTextFile(dir.join("pw")), password);
       assertNotIncludes(sidecar.stdout() + sidecar.stderr(), password);
@@ -146,14 +144,13 @@ Deno.test("a real standby", async (t) => {
       await leader.admin.writeKv2("secret", "app/local", { password });
       await waitUntilReplicated(standby, "app/local", password);
       await using proxy = startNoForwardProxy(standby.address);
-      const configPath = dir.join("config.yaml");
       // Only the proxy is configured: a 307 to the active node would be refused.
-      await Deno.writeTextFile(configPath, config([proxy.address], dir.join("pw"), "app/local"));
-      await using sidecar = startSidecar({
-        args: ["once", "--config", configPath, "--timeout", "10s"],
-        env: { VAULT_TOKEN: cluster.rootToken, STATUS_FILE: dir.join("status") },
-      });
-      const status = await sidecar.status;
+      const { sidecar, status } = await runOnce(
+        [proxy.address],
+        dir.join("pw"),
+        cluster.rootToken,
+        "app/local",
+      );
       assertEquals(status.code, 0, sidecar.stdout() + sidecar.stderr());
       assertEquals(await Deno.readTextFile(dir.join("pw")), password);
       const paths = proxy.seen.map((r) => `${r.method} ${r.path} ${r.status}`);
@@ -203,16 +200,12 @@ Deno.test("a real standby", async (t) => {
       // answers every request carrying it with a 307.
       const token = await leader.admin.createToken({ numUses: 10 });
       await using proxy = startNoForwardProxy(standby.address);
-      const configPath = dir.join("config.yaml");
-      await Deno.writeTextFile(
-        configPath,
-        config([proxy.address, leader.address], dir.join("pw"), "app/limited"),
+      const { sidecar, status } = await runOnce(
+        [proxy.address, leader.address],
+        dir.join("pw"),
+        token.token,
+        "app/limited",
       );
-      await using sidecar = startSidecar({
-        args: ["once", "--config", configPath, "--timeout", "10s"],
-        env: { VAULT_TOKEN: token.token, STATUS_FILE: dir.join("status") },
-      });
-      const status = await sidecar.status;
       assertEquals(status.code, 0, sidecar.stdout() + sidecar.stderr());
       assertEquals(await Deno.readTextFile(dir.join("pw")), password);
       const redirects = proxy.seen.filter((r) => r.status === 307);
@@ -253,3 +246,18 @@ Deno.test("a real standby", async (t) => {
     },
   );
 });
+
+/**
+ * Runs `once` with a config built by {@linkcode config} (the same arguments) and the token, and
+ * resolves when it has exited, with its output for inspection.
+ */
+async function runOnce(addresses: string[], out: string, token: string, key?: string) {
+  const dir = out.slice(0, out.lastIndexOf("/"));
+  const configPath = `${dir}/config.yaml`;
+  await Deno.writeTextFile(configPath, config(addresses, out, key));
+  const sidecar = startSidecar({
+    args: ["once", "--config", configPath, "--timeout", "10s"],
+    env: { VAULT_TOKEN: token, STATUS_FILE: `${dir}/status` },
+  });
+  return { sidecar, status: await sidecar.status };
+}
