@@ -45,7 +45,6 @@ export {
 } from "./runtime.ts";
 export {
   HEARTBEAT_MS,
-  LIVE_SETTINGS,
   type ReloadOutcome,
   RESTART_SETTINGS,
   SHUTDOWN_GRACE_MS,

@@ -52,8 +52,6 @@ export const HEARTBEAT_MS = STATUS_HEARTBEAT_MS;
 /** How long in-flight work may take after stop() before it gives up waiting, ms. */
 export const SHUTDOWN_GRACE_MS = 4_000;
 
-/** Settings a reload applies at once. */
-export const LIVE_SETTINGS = ["concurrency", "resilience", "statusFile"] as const;
 /** Settings that take effect at the next restart only. */
 export const RESTART_SETTINGS = ["logLevel", "logFormat", "metrics", "watch"] as const;
 
@@ -430,14 +428,10 @@ export function withRestartSettings(
   old: Plan,
   next: Plan,
 ): { next: Plan; waiting: (keyof SettingsPlan)[] } {
-  const settings = { ...next.settings };
-  const waiting: (keyof SettingsPlan)[] = [];
-  for (const key of RESTART_SETTINGS) {
-    if (JSON.stringify(old.settings[key]) !== JSON.stringify(next.settings[key])) {
-      waiting.push(key);
-    }
-    // deno-lint-ignore no-explicit-any
-    (settings as any)[key] = old.settings[key];
-  }
+  const waiting = RESTART_SETTINGS.filter((key) =>
+    JSON.stringify(old.settings[key]) !== JSON.stringify(next.settings[key])
+  );
+  const { logLevel, logFormat, metrics, watch } = old.settings;
+  const settings = { ...next.settings, logLevel, logFormat, metrics, watch };
   return { next: { ...next, settings }, waiting };
 }
