@@ -78,8 +78,14 @@ Deno.test("the README's Without Go commands work as written from a clone outside
     written[key.join("/")] = data;
   }
 
-  await Deno.mkdir(`${ROOT}.cache`, { recursive: true });
-  const clone = await Deno.makeTempDir({ dir: `${ROOT}.cache`, prefix: "readme-clone-" });
+  // The sidecar permission set may write under /tmp, which would hide the bug this test is
+  // about: copy into the checkout's .cache, or, when the checkout itself is under /tmp (a CI
+  // clone), into the user's cache directory.
+  const base = ROOT.startsWith("/tmp/")
+    ? `${Deno.env.get("HOME") ?? "/root"}/.cache/secrets-sync-tests`
+    : `${ROOT}.cache`;
+  await Deno.mkdir(base, { recursive: true });
+  const clone = await Deno.makeTempDir({ dir: base, prefix: "readme-clone-" });
   await using _cleanup = {
     [Symbol.asyncDispose]: () => Deno.remove(clone, { recursive: true }).catch(() => {}),
   };
