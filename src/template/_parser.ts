@@ -32,7 +32,7 @@ export function parseTrees(
   text: string,
   hasFunction: (name: string) => boolean,
   delims: [string, string] = ["{{", "}}"],
-): { trees: Map<string, Tree>; secretCalls: string[] } {
+): { trees: Map<string, Tree>; secretCalls: SecretCallSite[] } {
   const items = lex(text, delims[0], delims[1]);
   const p = new Parser(name, items, hasFunction);
   const trees = new Map<string, Tree>();
@@ -47,11 +47,25 @@ function isEmptyList(list: ListNode): boolean {
   );
 }
 
+/** The functions that read from Vault, whose calls are listed for prefetching. */
+export const VAULT_FUNCTIONS: readonly string[] = ["secret", "pkiCert"];
+
+/**
+ * One `secret`/`pkiCert` call in a template. `args` holds the path and the `k=v` arguments when
+ * every one is a quoted string; `null` when one is computed (a field, a variable, a piped value).
+ */
+export interface SecretCallSite {
+  fn: string;
+  args: string[] | null;
+  line: number;
+}
+
 type Control = Node | { type: "end"; pos: number } | { type: "else"; pos: number; line: number };
 
 class Parser {
   treeSet = new Map<string, Tree>();
-  secretCalls: string[] = [];
+  secretCalls: SecretCallSite[] = [];
+  #seenCalls = new Set<string>();
   #i = 0;
   #vars: string[] = ["$"];
   #rangeDepth = 0;
@@ -371,7 +385,7 @@ class Parser {
         case "variable":
         case "leftParen":
           this.#backup();
-          pipe.cmds.push(this.#command());
+          pipe.cmds.push(this.#command(pipe.cmds.length > 0));
           break;
         default:
           this.#unexpected(t, context);
@@ -389,7 +403,7 @@ class Parser {
     });
   }
 
-  #command(): CommandNode {
+  #command(piped = false): CommandNode {
     const cmd: CommandNode = { type: "command", pos: this.#peekNonSpace().pos, args: [] };
     for (;;) {
       this.#peekNonSpace();
@@ -402,17 +416,20 @@ class Parser {
       break;
     }
     if (cmd.args.length === 0) this.#errorf("empty command");
-    this.#recordSecret(cmd);
+    this.#recordSecret(cmd, piped);
     return cmd;
   }
 
-  #recordSecret(cmd: CommandNode): void {
+  /** Lists a `secret`/`pkiCert` call once per function and arguments (a piped value is computed). */
+  #recordSecret(cmd: CommandNode, piped: boolean): void {
     const [head, ...rest] = cmd.args;
-    if (head?.type !== "identifier" || head.ident !== "secret") return;
-    const first = rest[0];
-    if (first?.type === "string" && !this.secretCalls.includes(first.text)) {
-      this.secretCalls.push(first.text);
-    }
+    if (head?.type !== "identifier" || !VAULT_FUNCTIONS.includes(head.ident)) return;
+    const literal = !piped && rest.length > 0 && rest.every((a) => a.type === "string");
+    const args = literal ? rest.map((a) => (a as { text: string }).text) : null;
+    const id = JSON.stringify([head.ident, args ?? cmd.pos]);
+    if (this.#seenCalls.has(id)) return;
+    this.#seenCalls.add(id);
+    this.secretCalls.push({ fn: head.ident, args, line: this.#actionLine });
   }
 
   #operand(): ArgNode | undefined {

@@ -3,18 +3,29 @@ import { BUILTINS } from "./_builtins.ts";
 import { ExecFailure, State } from "./_exec.ts";
 import { utf8Length } from "./_fmt.ts";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
-import { ParseFailure, parseTrees, type Tree } from "./_parser.ts";
+import {
+  ParseFailure,
+  parseTrees,
+  type SecretCallSite,
+  type Tree,
+  VAULT_FUNCTIONS,
+} from "./_parser.ts";
 import { loadLibrariesFor, standardFunctions } from "./_functions.ts";
 
 export { loadAllLibraries } from "./_functions.ts";
 import { TemplateError } from "./template_error.ts";
 import type { ParseOptions, RenderOptions, TemplateFunction } from "./types.ts";
 
-const SECRET_UNAVAILABLE: FuncDef = def(() => {
-  throw new FuncError(
-    "secret is unavailable: no secret function was supplied to this render",
-  );
-}, "...any");
+function unavailable(name: string): FuncDef {
+  return def(() => {
+    throw new FuncError(
+      `${name} is unavailable: no ${name} function was supplied to this render`,
+    );
+  }, "...any");
+}
+
+/** A `secret` or `pkiCert` call found by {@linkcode Template.secretCalls}. */
+export type SecretCall = SecretCallSite;
 
 function userFunction(fn: TemplateFunction): FuncDef {
   return def(fn, "...any");
@@ -25,7 +36,7 @@ export class Template {
   readonly name: string;
   readonly #source: string;
   readonly #trees: Map<string, Tree>;
-  readonly #secretPaths: string[];
+  readonly #secretCalls: SecretCallSite[];
   readonly #parseFunctions: Record<string, TemplateFunction>;
   readonly #functionNames: ReadonlySet<string>;
 
@@ -34,14 +45,14 @@ export class Template {
     name: string,
     source: string,
     trees: Map<string, Tree>,
-    secretPaths: string[],
+    secretCalls: SecretCallSite[],
     parseFunctions: Record<string, TemplateFunction>,
     functionNames: ReadonlySet<string> = new Set(),
   ) {
     this.name = name;
     this.#source = source;
     this.#trees = trees;
-    this.#secretPaths = secretPaths;
+    this.#secretCalls = secretCalls;
     this.#parseFunctions = parseFunctions;
     this.#functionNames = functionNames;
   }
@@ -59,9 +70,20 @@ export class Template {
     return loadLibrariesFor(this.#functionNames);
   }
 
-  /** The literal paths of every `secret "path"` call, in order of appearance, deduplicated. */
+  /**
+   * Every `secret`/`pkiCert` call, in order of appearance, once per function and arguments.
+   * `args` (path first) is `null` for a call with a computed argument.
+   */
+  secretCalls(): SecretCall[] {
+    return this.#secretCalls.map((c) => ({ ...c, args: c.args && [...c.args] }));
+  }
+
+  /** The literal paths of every one-argument `secret "path"` call (a read), deduplicated. */
   secretPaths(): string[] {
-    return [...this.#secretPaths];
+    const paths = this.#secretCalls.flatMap((c) =>
+      c.fn === "secret" && c.args?.length === 1 ? c.args : []
+    );
+    return [...new Set(paths)];
   }
 
   /** Names of the templates defined with {{define}} or {{block}} (and the main one). */
@@ -86,7 +108,7 @@ export class Template {
         ? this.#parseFunctions[name]
         : undefined;
       if (user !== undefined) return userFunction(user);
-      if (name === "secret") return SECRET_UNAVAILABLE;
+      if (VAULT_FUNCTIONS.includes(name)) return unavailable(name);
       return std.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined);
     };
     const source = this.#source;
@@ -167,7 +189,8 @@ export function parse(source: string, options: ParseOptions = {}): Template {
   const used = new Set<string>();
   const has = (fn: string) => {
     used.add(fn);
-    return fn === "secret" || Object.hasOwn(functions, fn) || Object.hasOwn(BUILTINS, fn) ||
+    return VAULT_FUNCTIONS.includes(fn) || Object.hasOwn(functions, fn) ||
+      Object.hasOwn(BUILTINS, fn) ||
       std.has(fn);
   };
   try {

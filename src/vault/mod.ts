@@ -46,6 +46,7 @@ export {
 export type { VaultEvent, VaultOperation } from "./vault_event.ts";
 export {
   type ReadOptions,
+  type LeaseInfo,
   type ReadPathOptions,
   VaultClient,
   type VaultClientOptions,

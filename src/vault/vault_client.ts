@@ -67,6 +67,13 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** A lease as the server holds it after a renewal. */
+export interface LeaseInfo {
+  leaseId: string;
+  leaseDurationSeconds: number;
+  renewable: boolean;
+}
+
 /** Options of {@linkcode VaultClient.readPath}. */
 export interface ReadPathOptions extends ReadOptions {
   /** `undefined` = the client's namespace; `""` = root. */
@@ -302,8 +309,110 @@ export class VaultClient {
           },
         );
       }
-      this.#registerValues(parsed.data.data);
+      this.#registerLeased(parsed.data);
       return parsed.data;
+    });
+  }
+
+  /**
+   * Writes `body` to any API path (`pki/issue/web`, `transit/encrypt/k`, …) and returns the raw
+   * JSON body, like {@linkcode readPath}. The values it returns and its `lease_id` are registered
+   * as sensitive. One attempt; a write is never repeated on its own.
+   *
+   * @throws {VaultError} as {@linkcode readSecret}
+   */
+  writePath(
+    path: string,
+    body: Record<string, unknown>,
+    options: ReadPathOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const { signal } = options;
+    const apiPath = trimSlashes(path);
+    const action = `write "${stripQuery(apiPath)}"`;
+    return this.#withToken(action, signal, async (token) => {
+      const namespace = this.#namespaceFor(options.namespace);
+      const response = await this.#call("write_path", {
+        method: "POST",
+        path: apiPath,
+        body,
+        token,
+        namespace,
+        signal,
+      });
+      if (response.status !== 200 && response.status !== 204) {
+        throw errorFromHttp(response, {
+          path: stripQuery(apiPath),
+          action,
+          context: "read",
+          nowMs: this.#clock.now(),
+        });
+      }
+      const parsed = ObjectBody.safeParse(response.body ?? {});
+      if (!parsed.success) {
+        throw new VaultError(`Cannot ${action}: invalid response: not an object`, {
+          kind: "invalid_response",
+          status: response.status,
+          path: stripQuery(apiPath),
+        });
+      }
+      this.#registerLeased(parsed.data);
+      return parsed.data;
+    });
+  }
+
+  /**
+   * Renews a lease (`sys/leases/renew`) by `incrementSeconds` (the server caps it at the lease's
+   * max TTL). Returns the lease as the server now holds it.
+   *
+   * @throws {VaultError} `not_found`/`invalid_request` when the lease is gone or not renewable
+   */
+  renewLease(
+    leaseId: string,
+    incrementSeconds: number,
+    options: ReadPathOptions = {},
+  ): Promise<LeaseInfo> {
+    return this.#leaseCall("renew_lease", "renew", {
+      lease_id: leaseId,
+      increment: incrementSeconds,
+    }, options)
+      .then((body) => ({
+        leaseId: typeof body.lease_id === "string" && body.lease_id !== ""
+          ? body.lease_id
+          : leaseId,
+        leaseDurationSeconds: typeof body.lease_duration === "number" ? body.lease_duration : 0,
+        renewable: body.renewable === true,
+      }));
+  }
+
+  /** Revokes a lease (`sys/leases/revoke`); the credentials it granted stop working. */
+  async revokeLease(leaseId: string, options: ReadPathOptions = {}): Promise<void> {
+    await this.#leaseCall("revoke_lease", "revoke", { lease_id: leaseId }, options);
+  }
+
+  #leaseCall(
+    operation: "renew_lease" | "revoke_lease",
+    verb: "renew" | "revoke",
+    body: Record<string, unknown>,
+    options: ReadPathOptions,
+  ): Promise<Record<string, unknown>> {
+    const { signal } = options;
+    const action = `${verb} a lease`;
+    return this.#withToken(action, signal, async (token) => {
+      const namespace = this.#namespaceFor(options.namespace);
+      const path = `sys/leases/${verb}`;
+      const response = await this.#call(operation, {
+        method: "POST",
+        path,
+        body,
+        token,
+        namespace,
+        signal,
+      });
+      if (response.status !== 200 && response.status !== 204) {
+        throw errorFromHttp(response, { path, action, context: "read", nowMs: this.#clock.now() });
+      }
+      const parsed = ObjectBody.safeParse(response.body ?? {});
+      return parsed.success ? parsed.data : {};
     });
   }
 
@@ -428,6 +537,12 @@ export class VaultClient {
   #namespaceFor(override: string | undefined): string | undefined {
     if (override !== undefined) return nonEmpty(trimSlashes(override));
     return nonEmpty(this.#store.namespace);
+  }
+
+  /** Registers a raw response's data values and its lease id. */
+  #registerLeased(body: Record<string, unknown>): void {
+    this.#registerValues(body.data);
+    if (typeof body.lease_id === "string") this.#registerValues(body.lease_id);
   }
 
   /**

@@ -17,7 +17,10 @@ export type VaultOperation =
   | "login"
   | "unwrap"
   | "lookup_self"
-  | "renew_self";
+  | "renew_self"
+  | "write_path"
+  | "renew_lease"
+  | "revoke_lease";
 
 /** One event of a {@linkcode VaultClient}; `credentials` names its credential set. */
 export type VaultEvent =

@@ -39,9 +39,36 @@ Deno.test("Template.secretPaths() lists literal secret paths once, in order", ()
   assertEquals(t.secretPaths(), ["secret/data/app", "kv/db"]);
 });
 
-Deno.test("Template.secretPaths() finds secret calls inside define and pipelines", () => {
-  const t = parse('{{ define "x" }}{{ "a" | secret "p/one" }}{{ end }}{{ template "x" }}');
-  assertEquals(t.secretPaths(), ["p/one"]);
+Deno.test("Template.secretPaths() finds secret calls inside define, not piped ones", () => {
+  const t = parse(
+    '{{ define "x" }}{{ secret "p/two" | toJson }}{{ "a" | secret "p/one" }}{{ end }}' +
+      '{{ template "x" }}',
+  );
+  assertEquals(t.secretPaths(), ["p/two"]);
+  assertEquals(t.secretCalls().map((c) => c.args), [["p/two"], null]);
+});
+
+Deno.test("Template.secretCalls() lists reads, writes and pkiCert once per arguments", () => {
+  const t = parse(
+    '{{ with secret "pki/issue/web" "common_name=a.example" "ttl=20s" }}{{ .Data.certificate }}\n' +
+      "{{ .Data.private_key }}{{ end }}\n" +
+      '{{ (secret "pki/issue/web" "common_name=a.example" "ttl=20s").Data.issuing_ca }}' +
+      '{{ (secret "database/creds/app").Data.username }}' +
+      '{{ with pkiCert "pki/issue/web" "common_name=b.example" }}{{ .Cert }}{{ end }}' +
+      "{{ secret .path }}",
+  );
+  assertEquals(t.secretCalls(), [
+    { fn: "secret", args: ["pki/issue/web", "common_name=a.example", "ttl=20s"], line: 1 },
+    { fn: "secret", args: ["database/creds/app"], line: 3 },
+    { fn: "pkiCert", args: ["pki/issue/web", "common_name=b.example"], line: 3 },
+    { fn: "secret", args: null, line: 3 },
+  ]);
+  assertEquals(t.secretPaths(), ["database/creds/app"]);
+});
+
+Deno.test("calling pkiCert without a supplied function is an execution error", () => {
+  const err = assertThrows(() => render('{{ pkiCert "pki/issue/x" }}', {}), TemplateError);
+  assertStringIncludes(err.message, "error calling pkiCert: pkiCert is unavailable");
 });
 
 Deno.test("calling secret without a supplied function is an execution error", () => {
