@@ -49,6 +49,17 @@ export const HOOK_SIGNALS: readonly Deno.Signal[] = [
 
 const OWNER = /^(?:[A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)$/;
 
+/**
+ * True when a template of `input` calls `secret` or `pkiCert` in an action (the template engine
+ * checks the calls themselves when it parses them).
+ */
+function callsVault(input: SecretInput): boolean {
+  const data = input.template?.data ?? {};
+  return Object.values(data).some((source) =>
+    typeof source === "string" && /\{\{-?\s*[^}]*\b(?:secret|pkiCert)\s+["`]/.test(source)
+  );
+}
+
 /** Resolves one secret; returns `undefined` when it has problems (they are in `ctx.issues`). */
 export function resolveSecret(
   ctx: PlanContext,
@@ -63,9 +74,15 @@ export function resolveSecret(
   }
   const rawKey = input.key ?? input.path;
   const keyField = input.key !== undefined ? "key" : "path";
-  let key = "";
+  let key: string | undefined;
   if (rawKey === undefined) {
-    ctx.issues.add(path, 'Required: key (the secret\'s path inside the mount, e.g. "app/db")');
+    if (!callsVault(input)) {
+      ctx.issues.add(
+        path,
+        'Required: key (the secret\'s path inside the mount, e.g. "app/db"), unless its ' +
+          'templates read everything with {{ secret "path" }} or pkiCert',
+      );
+    }
   } else {
     key = trimSlashes(rawKey);
     if (key === "" || key.split("/").some((s) => s === ".." || s === ".")) {
@@ -118,7 +135,6 @@ export function resolveSecret(
   if (ctx.issues.size > before) return undefined;
   const plan: SecretPlan = {
     name: input.name,
-    key,
     mountPath,
     kvVersion,
     credentials,
@@ -131,7 +147,9 @@ export function resolveSecret(
     onMissing: input.onMissing ?? "keep",
     deleteOnRemove: input.deleteOnRemove ?? false,
     onChange,
+    revokeOnStop: input.revokeOnStop ?? false,
   };
+  if (key !== undefined) plan.key = key;
   // "" is the root namespace on purpose; absent inherits the store's (the seed mixed these up).
   if (input.namespace !== undefined) plan.namespace = input.namespace;
   if (input.version !== undefined) plan.version = input.version;

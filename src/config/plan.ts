@@ -107,8 +107,11 @@ export interface TemplatePlan {
 /** One secret to keep in sync. */
 export interface SecretPlan {
   name: string;
-  /** Path inside the mount, e.g. `app/db`. */
-  key: string;
+  /**
+   * Path inside the mount, e.g. `app/db`. Absent when the templates read everything with
+   * `secret`/`pkiCert`.
+   */
+  key?: string;
   mountPath: string;
   kvVersion: KvVersion;
   /** `undefined` inherits the store namespace; `""` is the root namespace. */
@@ -131,6 +134,8 @@ export interface SecretPlan {
   /** Remove this secret's files when it is removed from the config. @default false */
   deleteOnRemove: boolean;
   onChange: HookPlan[];
+  /** Revoke the leases of this secret's templates on a clean stop of `run`. @default false */
+  revokeOnStop: boolean;
 }
 
 /** Process-level settings. */

@@ -236,6 +236,7 @@ export const secretSchema = strict({
   missingKey: oneOf(["error", "default", "zero"]).optional(),
   onMissing: oneOf(["keep", "delete"]).optional(),
   deleteOnRemove: bool().optional(),
+  revokeOnStop: bool().optional(),
   template: strict({
     data: z.record(z.string(), z.string()),
   }),

@@ -5,7 +5,7 @@
  */
 
 /** Sync state of one secret. */
-export type SecretStatus = "pending" | "ok" | "stale" | "failing";
+export type SecretStatus = "pending" | "ok" | "stale" | "failing" | "expired";
 
 /** One secret in a {@linkcode ReadinessSnapshot}: names and times only, never values. */
 export interface SecretReadiness {
@@ -40,7 +40,7 @@ export type StatusCounts = Record<SecretStatus, number> & { total: number };
 
 /** Counts the secrets of a snapshot per status. */
 export function countSecrets(snapshot: ReadinessSnapshot): StatusCounts {
-  const counts: StatusCounts = { total: 0, pending: 0, ok: 0, stale: 0, failing: 0 };
+  const counts: StatusCounts = { total: 0, pending: 0, ok: 0, stale: 0, failing: 0, expired: 0 };
   for (const secret of snapshot.secrets) {
     counts.total++;
     counts[secret.status]++;

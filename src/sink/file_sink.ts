@@ -327,6 +327,29 @@ export class FileSink {
     });
   }
 
+  /**
+   * The current content of `file.path`, or `undefined` when it is missing, unreadable or larger
+   * than the sink's size cap. Best effort, never throws: used to adopt what a previous run wrote.
+   */
+  async read(file: FilePlan): Promise<Uint8Array | undefined> {
+    let handle: FsFileHandle | undefined;
+    try {
+      handle = await this.#fs.open(file.path, { read: true });
+      const buf = new Uint8Array(this.#maxBytes + 1);
+      let filled = 0;
+      while (filled < buf.length) {
+        const n = await handle.read(buf.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
+      return filled > this.#maxBytes ? undefined : buf.slice(0, filled);
+    } catch {
+      return undefined;
+    } finally {
+      handle?.close();
+    }
+  }
+
   /** True when the file at `path` holds exactly `content` (its size was already checked). */
   async #hasContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
     let handle: FsFileHandle | undefined;

@@ -202,6 +202,8 @@ export class Scheduler {
         job.state.consecutiveFailures = 0;
         delete job.state.lastErrorKind;
         if (result.version !== undefined) job.state.version = result.version;
+        if (result.leases?.expiresAt !== undefined) job.state.expiresAt = result.leases.expiresAt;
+        else delete job.state.expiresAt;
       } else {
         job.state.consecutiveFailures++;
         job.state.lastErrorKind = result.errorKind;
@@ -220,7 +222,10 @@ export class Scheduler {
     if (result.status === "ok") {
       const { refreshIntervalMs, jitter } = job.secret;
       const factor = 1 + jitter * (2 * this.#random() - 1);
-      return Math.max(1, Math.round(refreshIntervalMs * factor));
+      const refresh = Math.max(1, Math.round(refreshIntervalMs * factor));
+      // A lease to renew or a certificate to re-issue comes before the next refresh.
+      const due = result.leases?.dueAt;
+      return due === undefined ? refresh : Math.max(1, Math.min(refresh, due - this.#clock.now()));
     }
     // A failing secret is never retried less often than a healthy one is refreshed: after an
     // outage it catches up within its own interval, not after a long backoff. The circuit breaker

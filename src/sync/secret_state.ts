@@ -19,6 +19,11 @@ export interface SecretState {
   consecutiveFailures: number;
   /** Version of the secret last written, when the store reports one. */
   version?: number;
+  /**
+   * Epoch ms when the first lease or certificate its templates hold ends (the credentials in its
+   * files stop working), when it holds any.
+   */
+  expiresAt?: number;
 }
 
 /** How one secret looks to readiness (observe's type: observe publishes it). */
@@ -39,6 +44,7 @@ export function computeReadiness(
   const out: Readiness["secrets"] = [];
   let pending = 0;
   let stale = 0;
+  let expired = 0;
   for (const secret of secrets) {
     const state = states.get(secret.name);
     const lastSuccess = state?.lastSuccess;
@@ -50,6 +56,9 @@ export function computeReadiness(
     } else if (ageMs > secret.maxStalenessMs) {
       status = "stale";
       stale++;
+    } else if (state?.expiresAt !== undefined && state.expiresAt <= now) {
+      status = "expired";
+      expired++;
     } else if (state && state.consecutiveFailures > 0) {
       status = "failing";
     } else {
@@ -63,12 +72,13 @@ export function computeReadiness(
     }
     out.push(entry);
   }
-  const ready = pending === 0 && stale === 0;
+  const ready = pending === 0 && stale === 0 && expired === 0;
   const readiness: Readiness = { ready, secrets: out };
   if (!ready) {
     readiness.reason = [
       pending > 0 ? `${pending} secret(s) never synced` : "",
       stale > 0 ? `${stale} secret(s) stale` : "",
+      expired > 0 ? `${expired} secret(s) with an expired lease or certificate` : "",
     ].filter(Boolean).join(", ");
   }
   return readiness;

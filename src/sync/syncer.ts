@@ -7,24 +7,29 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
 import { type Span, type SpanAttributes, TRACER_NAME, withSpan } from "../observe/mod.ts";
-import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
+import { type Clock, type Random, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { HookResult } from "../sink/mod.ts";
-import { parse, type Template } from "../template/mod.ts";
+import { parse, type Template, TemplateError } from "../template/mod.ts";
 import { errorKind, isMissingKind, type SecretData, type SecretRef } from "../vault/mod.ts";
 import { SHARE_WINDOW_MS, SharedReads } from "./shared_reads.ts";
-import { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";
+import { toConsulTemplateSecret, toPkiCert, toTemplateData } from "./template_data.ts";
+import {
+  DynamicSecrets,
+  isWrite,
+  type LeaseClient,
+  type LeaseSummary,
+  type VaultCall,
+  vaultCallKey,
+} from "./dynamic_secrets.ts";
+import { adoptCertificate } from "./_certificates.ts";
 
-/** What the syncer needs from a Vault client (one per credential set). */
 /**
- * Reads secrets for the syncer. A reader registers every value it returns as sensitive (the Vault
- * client does), so the syncer never walks the data for that.
+ * What the syncer needs from a Vault client (one per credential set): KV reads, and the reads,
+ * writes and lease calls of templates' `secret`/`pkiCert`. A reader registers every value it
+ * returns as sensitive (the Vault client does), so the syncer never walks the data for that.
  */
-export interface SecretReader {
+export interface SecretReader extends LeaseClient {
   readSecret(ref: SecretRef, options?: { signal?: AbortSignal }): Promise<SecretData>;
-  readPath(
-    path: string,
-    options?: { signal?: AbortSignal; namespace?: string },
-  ): Promise<Record<string, unknown>>;
 }
 
 /** What the syncer needs from the file sink. */
@@ -35,6 +40,11 @@ export interface FileWriter {
     options?: { signal?: AbortSignal },
   ): Promise<"written" | "unchanged">;
   remove(file: FilePlan): Promise<"removed" | "absent">;
+  /**
+   * The file's current bytes, `undefined` when absent or unreadable. Optional: without it a
+   * restart never adopts the certificate a previous run wrote.
+   */
+  read?(file: FilePlan): Promise<Uint8Array | undefined>;
 }
 
 /** Runs on-change hooks; never throws. */
@@ -57,6 +67,8 @@ export type SyncResult =
     changed: boolean;
     hooks: HookResult[];
     version?: number;
+    /** The leases and certificates the secret's templates hold, when there are any. */
+    leases?: LeaseSummary;
     durationMs: number;
   }
   | {
@@ -88,12 +100,20 @@ export interface SyncerOptions {
    * next refresh never reuses its own previous read. @default SHARE_WINDOW_MS (250)
    */
   shareWindowMs?: number;
+  /** Jitter of lease and certificate renewals. @default SYSTEM_RANDOM */
+  random?: Random;
+  /**
+   * The held dynamic answers (leases, certificates). Pass the same one to the syncer of every
+   * runtime so a reload keeps them. @default a new one
+   */
+  dynamic?: DynamicSecrets;
 }
 
 interface Compiled {
   fingerprint: string;
   templates: Map<string, Template>;
-  secretPaths: string[];
+  /** Every `secret`/`pkiCert` call of the templates, once per function and arguments. */
+  calls: VaultCall[];
   /** Settles when the libraries the templates' functions need are loaded. */
   ready: Promise<void>;
 }
@@ -116,6 +136,9 @@ export class Syncer {
   #clock: Clock;
   #reads: SharedReads;
   #compiled = new Map<string, Compiled>();
+  #dynamic: DynamicSecrets;
+  /** Secrets that looked for a certificate of a previous run already (once per process). */
+  #adoptionTried = new Set<string>();
 
   constructor(options: SyncerOptions) {
     const {
@@ -124,7 +147,10 @@ export class Syncer {
       runHooks,
       clock = SYSTEM_CLOCK,
       shareWindowMs = SHARE_WINDOW_MS,
+      random,
+      dynamic,
     } = options;
+    this.#dynamic = dynamic ?? new DynamicSecrets({ clock, ...(random ? { random } : {}) });
     this.#reader = reader;
     this.#sink = sink;
     this.#runHooks = runHooks;
@@ -141,22 +167,58 @@ export class Syncer {
     const cached = this.#compiled.get(secret.name);
     if (cached?.fingerprint === fingerprint) return cached;
     const templates = new Map<string, Template>();
-    const paths = new Set<string>();
+    const calls = new Map<string, VaultCall>();
     for (const t of secret.templates) {
       const template = parse(t.source, { name: t.name });
       templates.set(t.name, template);
-      for (const path of template.secretPaths()) paths.add(path);
+      for (const site of template.secretCalls()) {
+        if (site.args === null) {
+          throw new TemplateError(
+            `template: ${t.name}:${site.line}: ${site.fn} needs quoted string arguments ` +
+              `(the path and "key=value" pairs): a computed or piped argument cannot be fetched ` +
+              `before the render`,
+            { line: site.line, column: 0, templateName: t.name },
+          );
+        }
+        const [path = "", ...args] = site.args;
+        const call = { fn: site.fn, path, args };
+        if (isWrite(call)) writeBodyOrThrow(call, t.name, site.line);
+        calls.set(vaultCallKey(call.fn, path, args), call);
+      }
+    }
+    if (secret.key === undefined && calls.size === 0) {
+      throw new Error(
+        `Secret "${secret.name}" has no key and its templates call neither secret nor pkiCert: ` +
+          `set key, or read with {{ secret "path" }}`,
+      );
     }
     const ready = Promise.all([...templates.values()].map((t) => t.prepare())).then(() => {});
     ready.catch(() => {}); // reported by the sync that awaits it
-    const compiled = { fingerprint, templates, secretPaths: [...paths], ready };
+    const compiled = { fingerprint, templates, calls: [...calls.values()], ready };
     this.#compiled.set(secret.name, compiled);
     return compiled;
   }
 
-  /** Forgets a removed secret's compiled templates. */
+  /** Forgets a removed secret's compiled templates and what its templates held. */
   forget(name: string): void {
     this.#compiled.delete(name);
+    this.#dynamic.forget(name);
+    this.#adoptionTried.delete(name);
+  }
+
+  /**
+   * Revokes the leases `secret`'s templates hold (`revokeOnStop`, or the secret removed); best
+   * effort, never throws.
+   */
+  async revokeLeases(secret: SecretPlan, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#dynamic.revoke(secret.name, this.#reader(secret.credentials), {
+        ...(signal ? { signal } : {}),
+        ...nsOption(secret.namespace),
+      });
+    } catch {
+      // Revocation is best effort: the leases then end by their TTL.
+    }
   }
 
   /**
@@ -194,20 +256,33 @@ export class Syncer {
     } catch (error) {
       return failed("render", error);
     }
+    const adoption = await this.#adopt(secret, compiled);
     let read: ReadOutput;
-    try {
-      read = await this.#read(secret, compiled, signal);
-    } catch (error) {
-      const removed = isMissingKind(errorKind(error)) && secret.onMissing === "delete"
-        ? await this.#removeFiles(secret)
-        : undefined;
-      return failed("read", error, removed);
-    }
     let rendered: RenderedFile[];
-    try {
-      rendered = this.#render(secret, compiled, read);
-    } catch (error) {
-      return failed("render", error);
+    for (let attempt = 0;; attempt++) {
+      try {
+        read = await this.#read(secret, compiled, signal);
+      } catch (error) {
+        const removed = isMissingKind(errorKind(error)) && secret.onMissing === "delete"
+          ? await this.#removeFiles(secret)
+          : undefined;
+        return failed("read", error, removed);
+      }
+      try {
+        rendered = this.#render(secret, compiled, read);
+      } catch (error) {
+        if (adoption && attempt === 0) {
+          this.#dynamic.forget(secret.name, adoption.key);
+          continue;
+        }
+        return failed("render", error);
+      }
+      // A certificate read back from the files is kept only when it renders those very files.
+      if (adoption && attempt === 0 && !sameFiles(rendered, adoption.files)) {
+        this.#dynamic.forget(secret.name, adoption.key);
+        continue;
+      }
+      break;
     }
     let files: FileOutcome[];
     try {
@@ -226,7 +301,42 @@ export class Syncer {
       durationMs: this.#clock.now() - started,
     };
     if (read.data.version !== undefined) result.version = read.data.version;
+    const leases = this.#dynamic.summary(secret.name);
+    if (leases.count > 0) result.leases = leases;
     return result;
+  }
+
+  /**
+   * On a secret's first sync in this process: when its templates make exactly one write (a
+   * `pki/issue` or `pkiCert`) and its files hold a certificate with its key, holds that as the
+   * answer so a restart does not issue a new certificate while the old one is good (the sync
+   * then checks it renders the same files).
+   */
+  async #adopt(
+    secret: SecretPlan,
+    compiled: Compiled,
+  ): Promise<{ key: string; files: Map<string, Uint8Array> } | undefined> {
+    if (this.#adoptionTried.has(secret.name)) return undefined;
+    this.#adoptionTried.add(secret.name);
+    const writes = compiled.calls.filter(isWrite);
+    const read = this.#sink.read?.bind(this.#sink);
+    if (writes.length !== 1 || !read || !this.#dynamic.isEmpty(secret.name)) return undefined;
+    const files = new Map<string, Uint8Array>();
+    for (const file of secret.files) {
+      const bytes = await read(file);
+      if (bytes === undefined) return undefined;
+      files.set(file.path, bytes);
+    }
+    const decoder = new TextDecoder();
+    const found = await adoptCertificate([...files.values()].map((b) => decoder.decode(b)));
+    if (!found || found.validity.notAfter <= this.#clock.now()) return undefined;
+    const call = writes[0]!;
+    this.#dynamic.adopt(secret.name, call, found.body, found.validity);
+    if (this.#dynamic.summary(secret.name).dueAt! <= this.#clock.now()) {
+      this.#dynamic.forget(secret.name);
+      return undefined;
+    }
+    return { key: vaultCallKey(call.fn, call.path, call.args), files };
   }
 
   /**
@@ -237,7 +347,7 @@ export class Syncer {
     const reader = this.#reader(secret.credentials);
     const ref: SecretRef = {
       mountPath: secret.mountPath,
-      key: secret.key,
+      key: secret.key ?? "",
       kvVersion: secret.kvVersion,
     };
     if (secret.version !== undefined) ref.version = secret.version;
@@ -251,29 +361,33 @@ export class Syncer {
       ref.kvVersion,
       ref.version ?? null,
     ]);
-    const paths = compiled.secretPaths;
     // Below half of this secret's shortest period, so its own next refresh never reuses the read
     // it made last time (intervals go down to 100 ms).
     const shareWindow = secret.refreshIntervalMs * (1 - secret.jitter) / 2;
-    const [main, ...more] = await step(
+    const sharedRead = (path: string) =>
+      this.#reads.get(
+        JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
+        () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
+        shareWindow,
+      );
+    const [main, extra] = await step(
       "read",
       { "secret.name": secret.name },
       () =>
         Promise.all([
-          this.#reads.get(readKey, () => reader.readSecret(ref, options), shareWindow),
-          ...paths.map((path) =>
-            this.#reads.get(
-              JSON.stringify([secret.credentials, ref.namespace ?? null, "path", path]),
-              () => reader.readPath(path, { ...options, ...nsOption(ref.namespace) }),
-              shareWindow,
-            )
+          secret.key === undefined
+            ? Promise.resolve(NO_KV_DATA)
+            : this.#reads.get(readKey, () => reader.readSecret(ref, options), shareWindow),
+          compiled.calls.length === 0 ? Promise.resolve(new Map()) : this.#dynamic.resolve(
+            secret.name,
+            compiled.calls,
+            reader,
+            { ...options, ...nsOption(ref.namespace) },
+            sharedRead,
           ),
         ]),
     );
-    const data = main as SecretData;
-    const extra = new Map<string, Record<string, unknown>>();
-    paths.forEach((path, i) => extra.set(path, more[i] as Record<string, unknown>));
-    return { data, extra };
+    return { data: main, extra };
   }
 
   /** `onMissing: delete`: removes the files of a secret that is gone; best effort. */
@@ -296,12 +410,18 @@ export class Syncer {
     });
     try {
       const templateData = toTemplateData(read.data.data);
+      const answer = (fn: string, path: unknown, args: unknown[]) => {
+        const key = vaultCallKey(fn, String(path), args.map(String));
+        const body = read.extra.get(key);
+        if (!body) {
+          throw new Error(`${fn} ${JSON.stringify(path)} was not fetched before the render`);
+        }
+        return body;
+      };
       const functions = {
-        secret: (path: unknown) => {
-          const body = typeof path === "string" ? read.extra.get(path) : undefined;
-          if (!body) throw new Error(`secret ${JSON.stringify(path)} was not prefetched`);
-          return toConsulTemplateSecret(body);
-        },
+        secret: (path: unknown, ...args: unknown[]) =>
+          toConsulTemplateSecret(answer("secret", path, args)),
+        pkiCert: (path: unknown, ...args: unknown[]) => toPkiCert(answer("pkiCert", path, args)),
       };
       return secret.files.map((file) => {
         const template = compiled.templates.get(file.template);
@@ -362,10 +482,36 @@ function step<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => P
   return withSpan(name, attributes, fn, errorKind);
 }
 
-/** What the read step returns: the secret, and the bodies of the paths its templates name. */
+/** What the read step returns: the secret, and the answers of its templates' Vault calls. */
 interface ReadOutput {
   data: SecretData;
+  /** By {@linkcode vaultCallKey}. */
   extra: Map<string, Record<string, unknown>>;
+}
+
+/** The KV data of a secret without `key` (its templates read everything with `secret`). */
+const NO_KV_DATA: SecretData = { data: {} };
+
+/** True when every rendered file has exactly the bytes in `files`. */
+function sameFiles(rendered: readonly RenderedFile[], files: Map<string, Uint8Array>): boolean {
+  return rendered.every(({ file, content }) => {
+    const old = files.get(file.path);
+    return old !== undefined && old.length === content.length &&
+      old.every((b, i) => b === content[i]);
+  });
+}
+
+/** Checks a write's `k=v` arguments at compile time, as a template error at the call. */
+function writeBodyOrThrow(call: VaultCall, template: string, line: number): void {
+  for (const arg of call.args) {
+    if (arg.indexOf("=") <= 0) {
+      throw new TemplateError(
+        `template: ${template}:${line}: ${call.fn} "${call.path}": argument "${arg}" is not ` +
+          `key=value (e.g. "common_name=app.example.com")`,
+        { line, column: 0, templateName: template },
+      );
+    }
+  }
 }
 
 interface RenderedFile {

@@ -34,3 +34,21 @@ export function toConsulTemplateSecret(body: Record<string, unknown>): Record<st
     Warnings: body.warnings ?? [],
   };
 }
+
+/**
+ * Shapes a `pki/issue` response like consul-template's `pkiCert` result: `.Cert`, `.Key`, `.CA`
+ * and `.CAChain` (PEM, each ending in a newline), also under `.Data`. Pure.
+ */
+export function toPkiCert(body: Record<string, unknown>): Record<string, unknown> {
+  const data = (body.data ?? {}) as Record<string, unknown>;
+  const pem = (value: unknown) =>
+    typeof value === "string" && value !== "" ? (value.endsWith("\n") ? value : `${value}\n`) : "";
+  const chain = Array.isArray(data.ca_chain) ? data.ca_chain.map(pem) : [];
+  const fields = {
+    Cert: pem(data.certificate),
+    Key: pem(data.private_key),
+    CA: pem(data.issuing_ca),
+    CAChain: chain,
+  };
+  return { ...fields, Data: { ...fields } };
+}

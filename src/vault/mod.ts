@@ -45,8 +45,8 @@ export {
 } from "./vault_error.ts";
 export type { VaultEvent, VaultOperation } from "./vault_event.ts";
 export {
-  type ReadOptions,
   type LeaseInfo,
+  type ReadOptions,
   type ReadPathOptions,
   VaultClient,
   type VaultClientOptions,

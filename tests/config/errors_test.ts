@@ -114,7 +114,9 @@ const CASES: { name: string; text: string; env?: Record<string, string>; issues:
   {
     name: "a missing key",
     text: MINIMAL.replace("    key: app/db\n", ""),
-    issues: ['5:5 secrets[0]: Required: key (the secret\'s path inside the mount, e.g. "app/db")'],
+    issues: [
+      '5:5 secrets[0]: Required: key (the secret\'s path inside the mount, e.g. "app/db"), unless its templates read everything with {{ secret "path" }} or pkiCert',
+    ],
   },
   {
     name: "both key and path",

@@ -39,6 +39,7 @@ Deno.test("parseConfig() fills every default of a minimal config", () => {
       missingKey: "error",
       onMissing: "keep",
       deleteOnRemove: false,
+      revokeOnStop: false,
       onChange: [],
     }],
     settings: {

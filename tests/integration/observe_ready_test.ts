@@ -325,7 +325,7 @@ Deno.test("isready over the status file answers not ready when the heartbeat is 
       ready: true,
       pid: Deno.pid,
       heartbeat: Date.now() - 60_000,
-      secrets: { total: 1, pending: 0, ok: 1, stale: 0, failing: 0 },
+      secrets: { total: 1, pending: 0, ok: 1, stale: 0, failing: 0, expired: 0 },
     }),
   );
   const stale = await isready({ ENABLE_METRICS: "false", STATUS_FILE: statusFile });

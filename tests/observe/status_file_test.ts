@@ -28,7 +28,7 @@ Deno.test("writeStatusFile() writes ready, pid, heartbeat and counts as JSON wit
     ready: true,
     pid: Deno.pid,
     heartbeat: clock.now(),
-    secrets: { total: 2, pending: 0, ok: 1, stale: 1, failing: 0 },
+    secrets: { total: 2, pending: 0, ok: 1, stale: 1, failing: 0, expired: 0 },
   });
   assertEquals((await Deno.stat(path)).mode! & 0o777, 0o644);
   const leftovers = [...Deno.readDirSync(dir.path)].map((e) => e.name);

@@ -2,7 +2,7 @@ import type { Plan, SecretPlan, SettingsPlan } from "../../src/config/plan.ts";
 
 /** A SecretPlan with test defaults; override what the test is about. */
 export function secretPlan(overrides: Partial<SecretPlan> = {}): SecretPlan {
-  return {
+  const plan: SecretPlan = {
     name: "app",
     key: "app/db",
     mountPath: "secret",
@@ -23,9 +23,17 @@ export function secretPlan(overrides: Partial<SecretPlan> = {}): SecretPlan {
     onMissing: "keep",
     deleteOnRemove: false,
     onChange: [],
-    ...overrides,
+    revokeOnStop: false,
   };
+  return Object.assign(plan, overrides);
 }
+
+/** The lease calls of a reader that never makes them (KV-only unit tests). */
+export const NO_LEASE_CALLS = {
+  writePath: () => Promise.reject(new Error("writePath not expected")),
+  renewLease: () => Promise.reject(new Error("renewLease not expected")),
+  revokeLease: () => Promise.reject(new Error("revokeLease not expected")),
+};
 
 /** A Plan with test defaults (token auth, metrics off, no watch); override what the test is about. */
 export function testPlan(

@@ -4,7 +4,7 @@ import { Scheduler } from "../../src/sync/scheduler.ts";
 import { Syncer, type SyncResult } from "../../src/sync/syncer.ts";
 import type { FilePlan, SecretPlan } from "../../src/config/plan.ts";
 import type { SecretData } from "../../src/vault/mod.ts";
-import { secretPlan } from "./_fixtures.ts";
+import { NO_LEASE_CALLS, secretPlan } from "./_fixtures.ts";
 
 const BACKOFF = { initialMs: 1_000, maxMs: 8_000, multiplier: 2 };
 
@@ -104,6 +104,7 @@ Deno.test("Scheduler with a Syncer writes a changed secret at the next refresh, 
       return Promise.resolve(structuredClone(store.data));
     },
     readPath: () => Promise.reject(new Error("not used")),
+    ...NO_LEASE_CALLS,
   };
   const written: Array<{ at: number; text: string }> = [];
   let current = "";

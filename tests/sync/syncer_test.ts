@@ -9,7 +9,7 @@ import { FakeClock } from "../support/fake_clock.ts";
 import type { FilePlan, HookPlan } from "../../src/config/plan.ts";
 import type { SecretData, SecretRef } from "../../src/vault/mod.ts";
 import { VaultError } from "../../src/vault/mod.ts";
-import { secretPlan } from "./_fixtures.ts";
+import { NO_LEASE_CALLS, secretPlan } from "./_fixtures.ts";
 
 const DECODER = new TextDecoder();
 
@@ -36,6 +36,7 @@ function memoryReader(
           ? Promise.resolve(body)
           : Promise.reject(new VaultError("not found", { kind: "not_found" }));
       },
+      ...NO_LEASE_CALLS,
     },
   };
 }

@@ -258,6 +258,7 @@ spec:
       missingKey: "error",
       onMissing: "delete",
       deleteOnRemove: false,
+      revokeOnStop: false,
       onChange: [],
     }],
     envUsed: [],
