@@ -8,7 +8,7 @@ import { getLogger } from "@logtape/logtape";
 import { ConfigError, loadConfig, type Plan, renamedEnvVariables } from "../config/mod.ts";
 import { createMetrics } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import { Runtime, Sidecar } from "../sync/mod.ts";
+import { createDynamicSecrets, Runtime, Sidecar } from "../sync/mod.ts";
 import { checkPlanFiles, preflight, revokeUnneeded } from "./_preflight.ts";
 import { describeStartError, startUp } from "./_start_up.ts";
 import { VERSION } from "./version.ts";
@@ -47,8 +47,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   if (typeof started === "number") return started;
   const { plan, redactor } = started;
   const metrics = createMetrics({ version: VERSION, clock });
+  // One for the process: a reload's new runtime keeps the leases and certificates held.
+  const dynamic = createDynamicSecrets({ metrics, clock });
   const sidecar = new Sidecar(plan, {
-    runtime: (p) => new Runtime(p, { redactor, metrics, clock }),
+    runtime: (p) => new Runtime(p, { redactor, metrics, clock, dynamic }),
     // A reload is checked like a start: the whole config, then every permission it needs.
     loadPlan: async (): Promise<Plan> => {
       const next = await loadConfig(configPath, { env });

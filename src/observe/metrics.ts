@@ -17,6 +17,8 @@ export type HookOutcome = "success" | "failure" | "timeout";
 export type AuthResult = "success" | "failure";
 /** Outcome of a config reload: applied, rejected (old config kept) or nothing changed. */
 export type ReloadResult = "success" | "failure" | "unchanged";
+/** What happened to a lease or certificate a secret's templates hold. */
+export type LeaseEventKind = "issued" | "renewed" | "renew_failed" | "adopted" | "revoked";
 
 /** The program's metrics. Every method is cheap and never throws for valid input. */
 export interface Metrics {
@@ -53,6 +55,13 @@ export interface Metrics {
   /** `config_reloads_total{result}` +1. */
   recordConfigReload(result: ReloadResult): void;
   /** Drops every series labelled with this secret (it left the config). */
+  /** Counts a lease/certificate event of a secret (`lease_events_total`). */
+  recordLeaseEvent(secret: string, event: LeaseEventKind): void;
+  /**
+   * When the first lease or certificate a secret holds ends, epoch ms (`undefined`: none held);
+   * `lease_expiry_timestamp_seconds`.
+   */
+  setLeaseExpiry(secret: string, atMs: number | undefined): void;
   removeSecret(secret: string): void;
   /** Drops the series of a credential set that left the config. */
   removeCredentials(credentials: string): void;
@@ -130,6 +139,8 @@ class PromMetrics implements Metrics {
   readonly #tokenTtl: Gauge<"credentials">;
   readonly #auth: Counter<"credentials" | "operation" | "result">;
   readonly #reloads: Counter<"result">;
+  readonly #leaseEvents: Counter<"secret" | "event">;
+  readonly #leaseExpiry: Gauge<"secret">;
 
   constructor(registry: Registry, version: string, clock: Pick<Clock, "now">) {
     this.#registry = registry;
@@ -199,6 +210,19 @@ class PromMetrics implements Metrics {
       name: "hook_runs_total",
       help: "On-change hook runs by hook kind and result.",
       labelNames: ["secret", "kind", "result"],
+      registers,
+    });
+    this.#leaseEvents = new Counter({
+      name: "lease_events_total",
+      help: "Leases and certificates of templates' secret/pkiCert calls: issued, renewed, " +
+        "renew_failed, adopted (read back from files at start), revoked.",
+      labelNames: ["secret", "event"],
+      registers,
+    });
+    this.#leaseExpiry = new Gauge({
+      name: "lease_expiry_timestamp_seconds",
+      help: "When the first lease or certificate a secret's templates hold ends (Unix time).",
+      labelNames: ["secret"],
       registers,
     });
     this.#vaultRequests = new Histogram({
@@ -296,6 +320,19 @@ class PromMetrics implements Metrics {
 
   recordConfigReload(result: ReloadResult): void {
     this.#reloads.inc({ result });
+  }
+
+  recordLeaseEvent(secret: string, event: LeaseEventKind): void {
+    this.#inc(this.#leaseEvents, { secret, event }, `s:${secret}`);
+  }
+
+  setLeaseExpiry(secret: string, atMs: number | undefined): void {
+    if (atMs === undefined) {
+      this.#leaseExpiry.remove({ secret });
+      return;
+    }
+    this.#leaseExpiry.set({ secret }, atMs / 1000);
+    this.#note(`s:${secret}`, this.#leaseExpiry, { secret });
   }
 
   removeSecret(secret: string): void {

@@ -37,6 +37,7 @@ export type {
   CreateMetricsOptions,
   FileWriteResult,
   HookOutcome,
+  LeaseEventKind,
   Metrics,
   ReloadResult,
 } from "./metrics.ts";

@@ -37,6 +37,8 @@ export {
   type SecretState,
 } from "./secret_state.ts";
 export {
+  createDynamicSecrets,
+  type CreateDynamicSecretsOptions,
   credentialsInUse,
   loginWaitMs,
   registerPlanSecrets,
@@ -53,4 +55,14 @@ export {
   type SidecarRuntime,
   withRestartSettings,
 } from "./sidecar.ts";
-export { toConsulTemplateSecret, toTemplateData } from "./template_data.ts";
+export { toConsulTemplateSecret, toPkiCert, toTemplateData } from "./template_data.ts";
+export {
+  DynamicSecrets,
+  type DynamicSecretsOptions,
+  type IssueReason,
+  type LeaseClient,
+  type LeaseEvent,
+  type LeaseSummary,
+  type VaultCall,
+  vaultCallKey,
+} from "./dynamic_secrets.ts";

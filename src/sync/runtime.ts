@@ -20,9 +20,13 @@ import { FileSink, runHooks } from "../sink/mod.ts";
 import { VaultClient, type VaultEvent } from "../vault/mod.ts";
 import type { SecretState } from "./secret_state.ts";
 import { Syncer, type SyncResult } from "./syncer.ts";
+import { DynamicSecrets, type LeaseEvent } from "./dynamic_secrets.ts";
 import type { SidecarRuntime } from "./sidecar.ts";
 
 const log = getLogger(["secrets-sync", "sync"]);
+
+/** How long a clean stop waits for lease revocations (`revokeOnStop`). */
+const REVOKE_TIMEOUT_MS = 5_000;
 
 /** Options of {@linkcode Runtime}. */
 export interface RuntimeOptions {
@@ -30,6 +34,55 @@ export interface RuntimeOptions {
   metrics?: Metrics;
   clock?: Clock;
   random?: Random;
+  /**
+   * The leases and certificates held for templates. `run` passes one made by
+   * {@linkcode createDynamicSecrets} to every runtime, so a reload keeps them. @default a new one
+   */
+  dynamic?: DynamicSecrets;
+}
+
+/** Options of {@linkcode createDynamicSecrets}. */
+export interface CreateDynamicSecretsOptions {
+  metrics?: Metrics;
+  clock?: Clock;
+  random?: Random;
+}
+
+/** Held leases and certificates whose events are logged and counted (never a lease id or value). */
+export function createDynamicSecrets(options: CreateDynamicSecretsOptions = {}): DynamicSecrets {
+  const { metrics, clock, random } = options;
+  return new DynamicSecrets({
+    ...(clock ? { clock } : {}),
+    ...(random ? { random } : {}),
+    onEvent: (event) => recordLeaseEvent(event, metrics),
+  });
+}
+
+function recordLeaseEvent(event: LeaseEvent, metrics: Metrics | undefined): void {
+  metrics?.recordLeaseEvent(event.secret, event.type);
+  switch (event.type) {
+    case "issued":
+      log.info("{secret}: new answer from {path} ({reason})", {
+        ...event,
+        ...(event.expiresAt !== undefined ? { expiresAt: new Date(event.expiresAt) } : {}),
+      });
+      break;
+    case "renewed":
+      log.debug("{secret}: lease of {path} renewed for {leaseDurationS} s", { ...event });
+      break;
+    case "renew_failed":
+      log.warn("{secret}: cannot renew the lease of {path} ({errorKind})", { ...event });
+      break;
+    case "adopted":
+      log.info("{secret}: kept the certificate in its files, valid until {expiresAt}", {
+        ...event,
+        expiresAt: new Date(event.expiresAt),
+      });
+      break;
+    case "revoked":
+      log.info("{secret}: revoked {count} lease(s)", { ...event });
+      break;
+  }
 }
 
 /**
@@ -82,6 +135,13 @@ export class Runtime implements SidecarRuntime {
       sink: this.sink,
       runHooks: (hooks, opts) => runHooks(hooks, { ...opts, clock: this.#clock }),
       clock: this.#clock,
+      random: this.#random,
+      dynamic: options.dynamic ??
+        createDynamicSecrets({
+          clock: this.#clock,
+          random: this.#random,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+        }),
     });
   }
 
@@ -160,6 +220,16 @@ export class Runtime implements SidecarRuntime {
     this.syncer.forget(name);
   }
 
+  /**
+   * Revokes the leases the templates of `secrets` hold, each through its own client, within
+   * `timeoutMs` in all; best effort.
+   */
+  async revokeLeases(secrets: readonly SecretPlan[], timeoutMs = REVOKE_TIMEOUT_MS): Promise<void> {
+    if (secrets.length === 0) return;
+    using deadline = timeoutSignal(timeoutMs, { clock: this.#clock });
+    await Promise.all(secrets.map((s) => this.syncer.revokeLeases(s, deadline.signal)));
+  }
+
   /** Removes temp files a killed process left in the output directories. */
   cleanupTemps(): Promise<number> {
     return this.sink.cleanupTemps(this.outputDirs());
@@ -188,6 +258,7 @@ export class Runtime implements SidecarRuntime {
     metrics?.observeSyncDuration(result.secret, seconds);
     if (result.status === "ok") {
       metrics?.recordFetchSuccess(result.secret);
+      metrics?.setLeaseExpiry(result.secret, result.leases?.expiresAt);
       metrics?.recordSyncSuccess(result.secret, this.#clock.now());
       for (const file of result.files) metrics?.recordFileWrite(result.secret, file.result);
       for (const hook of result.hooks) {

@@ -69,6 +69,8 @@ export interface SidecarRuntime {
   recordResult(result: SyncResult, state?: SecretState): void;
   /** Drops what is remembered about a secret that left the config. */
   forget(name: string): void;
+  /** Revokes the leases the templates of `secrets` hold (`revokeOnStop`); best effort. */
+  revokeLeases(secrets: readonly SecretPlan[]): Promise<void>;
   /** Removes temp files a killed process left in the output directories; resolves with the count. */
   cleanupTemps(): Promise<number>;
   /** Deletes a secret's files (a removed secret with `deleteOnRemove`). */
@@ -368,6 +370,7 @@ export class Sidecar {
       const oldByName = new Map(old.secrets.map((s) => [s.name, s]));
       for (const name of summary.removed) {
         const gone = oldByName.get(name);
+        if (gone?.revokeOnStop) await this.#runtime.revokeLeases([gone]);
         this.#runtime.forget(name);
         this.#everSynced.delete(name);
         this.#inSync.delete(name);
@@ -403,6 +406,7 @@ export class Sidecar {
     ]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     await this.#server?.shutdown();
+    await this.#runtime.revokeLeases(this.#plan.secrets.filter((s) => s.revokeOnStop));
     this.#runtime.close();
     // After any write still in flight (a heartbeat, a result), so "stopped" is what stays.
     const readiness = { ...this.readiness(), ready: false, reason: "stopped" };

@@ -15,6 +15,8 @@ class MemoryRuntime implements SidecarRuntime {
   syncs: string[] = [];
   forgotten: string[] = [];
   removedFiles: string[] = [];
+  /** Secrets whose leases were revoked, in order. */
+  revoked: string[] = [];
   closed = false;
   clientsStarted = 0;
   /** Secrets whose sync fails. */
@@ -63,6 +65,11 @@ class MemoryRuntime implements SidecarRuntime {
   }
   removeFiles(secret: SecretPlan): Promise<void> {
     this.removedFiles.push(...secret.files.map((f) => f.path));
+    return Promise.resolve();
+  }
+  revokeLeases(secrets: readonly SecretPlan[]): Promise<void> {
+    if (this.closed) throw new Error("revokeLeases after close");
+    this.revoked.push(...secrets.map((s) => s.name));
     return Promise.resolve();
   }
   close(): void {
@@ -182,6 +189,21 @@ Deno.test("Sidecar.reload() adds and removes secrets, deleting files only with d
   assert(r.runtimes[0]!.syncs.includes("added"), "the added secret synced");
   assertEquals(r.sidecar.readiness().secrets.map((s) => s.name), ["keep", "added"]);
   await r.sidecar.stop();
+});
+
+Deno.test("Sidecar revokes leases of revokeOnStop secrets on stop and on removal, before closing", async () => {
+  const revoking = secretPlan({ name: "revoking", revokeOnStop: true });
+  const leaving = secretPlan({ name: "leaving", revokeOnStop: true });
+  const keeping = secretPlan({ name: "keeping" });
+  const r = rig(testPlan([revoking, leaving, keeping]));
+  await r.sidecar.start(r.controller.signal);
+  await r.clock.tick(0);
+  r.next.plan = testPlan([revoking, keeping]);
+  assertEquals(await r.sidecar.reload(), "applied");
+  assertEquals(r.runtimes[0]!.revoked, ["leaving"], "a removed secret's leases go with it");
+  await r.sidecar.stop();
+  assertEquals(r.runtimes[0]!.revoked, ["leaving", "revoking"]);
+  assert(r.runtimes[0]!.closed);
 });
 
 Deno.test("Sidecar.reload() keeps the running config when the new one is invalid or does not parse", async () => {
