@@ -26,6 +26,13 @@ const log = getLogger(["secrets-sync", "sink"]);
 /** Default largest content accepted by {@linkcode FileSink.write}: 1 MiB. */
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
+/** A file's bytes as {@linkcode FileSink.read} found them. */
+export interface FileContent {
+  content: Uint8Array;
+  /** Epoch ms of the last modification, when the file system reports it. */
+  modifiedAt?: number;
+}
+
 /** Mode of directories created because of `createDirs`. */
 const DIR_MODE = 0o700;
 
@@ -328,21 +335,26 @@ export class FileSink {
   }
 
   /**
-   * The current content of `file.path`, or `undefined` when it is missing, unreadable or larger
-   * than the sink's size cap. Best effort, never throws: used to adopt what a previous run wrote.
+   * The current content of `file.path` and when it was last modified (epoch ms), or `undefined`
+   * when it is missing, unreadable or larger than the sink's size cap. Best effort, never throws:
+   * used to adopt what a previous run wrote.
    */
-  async read(file: FilePlan): Promise<Uint8Array | undefined> {
+  async read(file: FilePlan): Promise<FileContent | undefined> {
     let handle: FsFileHandle | undefined;
     try {
       handle = await this.#fs.open(file.path, { read: true });
-      const buf = new Uint8Array(this.#maxBytes + 1);
+      const info = await handle.stat();
+      const buf = new Uint8Array(Math.min(info.size, this.#maxBytes) + 1);
       let filled = 0;
       while (filled < buf.length) {
         const n = await handle.read(buf.subarray(filled));
         if (n === null) break;
         filled += n;
       }
-      return filled > this.#maxBytes ? undefined : buf.slice(0, filled);
+      if (filled > this.#maxBytes) return undefined;
+      const content = buf.slice(0, filled);
+      const modifiedAt = info.mtime?.getTime();
+      return modifiedAt === undefined ? { content } : { content, modifiedAt };
     } catch {
       return undefined;
     } finally {

@@ -29,6 +29,7 @@
 
 export {
   DEFAULT_MAX_BYTES,
+  type FileContent,
   FileSink,
   type FileSinkOptions,
   type RemoveResult,

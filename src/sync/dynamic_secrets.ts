@@ -277,14 +277,17 @@ export class DynamicSecrets {
       entry.dueAt = now + this.#renewDelay(durationS * 1000);
       entry.action = leaseId !== "" && body.renewable === true ? "renew" : "reissue";
     }
-    if (validity) this.#applyValidity(entry, validity, now);
+    if (validity) this.#applyValidity(entry, validity, now, now);
     return entry;
   }
 
-  /** A certificate is re-issued at ~2/3 of its validity, never after it ends. */
-  #applyValidity(entry: Held, validity: Validity, now: number): void {
-    const span = Math.max(0, validity.notAfter - validity.notBefore);
-    const due = validity.notBefore + this.#renewDelay(span);
+  /**
+   * A certificate is re-issued at ~2/3 of its lifetime, counted from when it was issued (its
+   * notBefore is back-dated) to its notAfter; never after it ends.
+   */
+  #applyValidity(entry: Held, validity: Validity, issuedAt: number, now: number): void {
+    const start = Math.max(validity.notBefore, Math.min(issuedAt, validity.notAfter));
+    const due = start + this.#renewDelay(validity.notAfter - start);
     if (due < entry.dueAt) {
       entry.dueAt = Math.max(now, due);
       entry.action = "reissue";
@@ -310,17 +313,19 @@ export class DynamicSecrets {
 
   /**
    * Holds a certificate a previous run wrote (read back from the files) as the answer to `call`,
-   * due at ~2/3 of its validity like a new one. The caller has checked it renders the same files.
+   * due at ~2/3 of its lifetime from `issuedAt` (when its files were written) like a new one. The
+   * caller checks that it renders the same files.
    */
   adopt(
     secret: string,
     call: VaultCall,
     body: Record<string, unknown>,
     validity: Validity,
+    issuedAt: number,
   ): void {
     const now = this.#clock.now();
     const entry = this.#forever(call, body);
-    this.#applyValidity(entry, validity, now);
+    this.#applyValidity(entry, validity, issuedAt, now);
     let held = this.#held.get(secret);
     if (!held) this.#held.set(secret, held = new Map());
     held.set(vaultCallKey(call.fn, call.path, call.args), entry);

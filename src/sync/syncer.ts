@@ -8,7 +8,7 @@ import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
 import { type Span, type SpanAttributes, TRACER_NAME, withSpan } from "../observe/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK } from "../resilience/mod.ts";
-import type { HookResult } from "../sink/mod.ts";
+import type { FileContent, HookResult } from "../sink/mod.ts";
 import { parse, type Template, TemplateError } from "../template/mod.ts";
 import { errorKind, isMissingKind, type SecretData, type SecretRef } from "../vault/mod.ts";
 import { SHARE_WINDOW_MS, SharedReads } from "./shared_reads.ts";
@@ -44,7 +44,7 @@ export interface FileWriter {
    * The file's current bytes, `undefined` when absent or unreadable. Optional: without it a
    * restart never adopts the certificate a previous run wrote.
    */
-  read?(file: FilePlan): Promise<Uint8Array | undefined>;
+  read?(file: FilePlan): Promise<FileContent | undefined>;
 }
 
 /** Runs on-change hooks; never throws. */
@@ -322,16 +322,22 @@ export class Syncer {
     const read = this.#sink.read?.bind(this.#sink);
     if (writes.length !== 1 || !read || !this.#dynamic.isEmpty(secret.name)) return undefined;
     const files = new Map<string, Uint8Array>();
+    let writtenAt = -Infinity;
     for (const file of secret.files) {
-      const bytes = await read(file);
-      if (bytes === undefined) return undefined;
-      files.set(file.path, bytes);
+      const found = await read(file);
+      if (found === undefined) return undefined;
+      files.set(file.path, found.content);
+      writtenAt = Math.max(writtenAt, found.modifiedAt ?? -Infinity);
     }
     const decoder = new TextDecoder();
     const found = await adoptCertificate([...files.values()].map((b) => decoder.decode(b)));
-    if (!found || found.validity.notAfter <= this.#clock.now()) return undefined;
+    const now = this.#clock.now();
+    if (!found || found.validity.notAfter <= now) return undefined;
     const call = writes[0]!;
-    this.#dynamic.adopt(secret.name, call, found.body, found.validity);
+    // The files were last written when the certificate was issued: its lifetime counts from
+    // then (a certificate's notBefore is back-dated, 30 s by default in OpenBao).
+    const issuedAt = Math.min(now, Math.max(found.validity.notBefore, writtenAt));
+    this.#dynamic.adopt(secret.name, call, found.body, found.validity, issuedAt);
     if (this.#dynamic.summary(secret.name).dueAt! <= this.#clock.now()) {
       this.#dynamic.forget(secret.name);
       return undefined;

@@ -20,7 +20,8 @@ import { stringify } from "yaml";
 /** One entry of `secrets:`. */
 export interface SecretYaml {
   name: string;
-  key: string;
+  /** Absent for a secret whose templates read everything with `secret`/`pkiCert`. */
+  key?: string;
   /** @default "1s" */
   refreshInterval?: string;
   /** `template.data`: output name → Go template. */
@@ -54,7 +55,7 @@ export function configYaml(secrets: SecretYaml[], options: ConfigYamlOptions = {
     ...head(options),
     secrets: secrets.map(({ name, key, template, files, refreshInterval = "1s", ...rest }) => ({
       name,
-      key,
+      ...(key !== undefined ? { key } : {}),
       refreshInterval,
       ...rest,
       template: { data: template },
