@@ -324,7 +324,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     ], deadline);
     await Deno.remove(pwfile);
     if (!initdb.success) {
-      throw new PostgresStartError(`Cannot initdb in "${dir}/data"`, initdb.output);
+      const why = deadline.aborted ? `: ${deadline.reason}` : "";
+      throw new PostgresStartError(`Cannot initdb in "${dir}/data"${why}`, initdb.output);
     }
     let lastError: PostgresStartError | undefined;
     // A port picked free can be taken by another test before the server binds it: try again.
