@@ -1,0 +1,148 @@
+/**
+ * Dynamic database credentials through the real sidecar process: OpenBao's `database` engine over
+ * a real PostgreSQL. The credentials in the file work; their lease is renewed at ~2/3 while it can
+ * be; before the max TTL ends new credentials are written (file and hook consistent, hook once
+ * per new credentials); `revokeOnStop` revokes them on a clean stop; `once` writes working ones.
+ */
+import { assert, assertEquals, assertNoLeaks, auditRequests } from "./sync_support.ts";
+import { configYaml } from "../support/config_yaml.ts";
+import { startOpenBao } from "../support/openbao.ts";
+import { configureDatabaseEngine } from "../support/openbao_database.ts";
+import { type Postgres, requirePostgres, startPostgres } from "../support/postgres.ts";
+import { pollUntil } from "../support/poll.ts";
+import { readIfExists, startSidecar } from "../support/sidecar.ts";
+import { tmpDir } from "../support/tmp_dir.ts";
+
+const binaries = await requirePostgres({
+  test: import.meta.url,
+  skips: "the dynamic database credentials tests (they need a real PostgreSQL)",
+});
+const ignore = !binaries;
+
+const TEMPLATE = '{{ with secret "database/creds/app" }}user={{ .Data.username }}\n' +
+  "password={{ .Data.password }}\n{{ end }}";
+
+function parseEnv(text: string): { user: string; password: string } {
+  const get = (k: string) => text.match(new RegExp(`^${k}=(.*)$`, "m"))?.[1] ?? "";
+  return { user: get("user"), password: get("password") };
+}
+
+async function canLogIn(pg: Postgres, creds: { user: string; password: string }) {
+  try {
+    await pg.query("SELECT 1", { as: creds });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A hook that copies the env file to `snap-<n>` with the time it ran (epoch ms) beside it. */
+async function snapshotHook(dir: string, file: string): Promise<string> {
+  const script = `${dir}/snapshot.sh`;
+  await Deno.writeTextFile(
+    script,
+    `#!/bin/sh\nn=$(ls "${dir}"/snap-*.env 2>/dev/null | wc -l)\ncp "${file}" "${dir}/snap-$n.env"\ndate +%s%3N > "${dir}/snap-$n.at"\n`,
+  );
+  await Deno.chmod(script, 0o755);
+  return script;
+}
+
+Deno.test({
+  name:
+    "database credentials: renewed at ~2/3, replaced before max TTL, hook once each, revoked on stop",
+  ignore,
+  async fn() {
+    await using dir = await tmpDir();
+    const audit = dir.join("audit.log");
+    await using bao = await startOpenBao({ auditFile: audit });
+    await using pg = await startPostgres(binaries ? { binaries } : {});
+    await configureDatabaseEngine(bao, pg, { defaultTtl: "6s", maxTtl: "20s" });
+    const out = dir.join("db.env");
+    const hook = await snapshotHook(dir.path, out);
+    const config = dir.join("config.yaml");
+    await Deno.writeTextFile(
+      config,
+      configYaml([{
+        name: "db",
+        refreshInterval: "1m",
+        revokeOnStop: true,
+        template: { env: TEMPLATE },
+        files: [out],
+        onChange: [{ command: [hook] }],
+      }], { settings: { statusFile: dir.join("status") } }),
+    );
+    const sidecar = startSidecar({
+      args: ["run", "--config", config],
+      env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken },
+      permissions: ["-P=sidecar", `--allow-write=${dir.path}`, `--allow-run=${hook}`],
+    });
+    try {
+      await sidecar.waitFor(
+        async () => (await readIfExists(dir.join("snap-1.at"))) !== undefined,
+        "new credentials before the max TTL",
+        30_000,
+      );
+      await pollUntil(
+        async () => (await readIfExists(dir.join("snap-1.env"))) !== undefined,
+        "copy",
+      );
+      const first = parseEnv(await Deno.readTextFile(dir.join("snap-0.env")));
+      const second = parseEnv(await Deno.readTextFile(dir.join("snap-1.env")));
+      const firstAt = Number(await Deno.readTextFile(dir.join("snap-0.at")));
+      const secondAt = Number(await Deno.readTextFile(dir.join("snap-1.at")));
+      assert(first.user !== second.user, "new credentials are a new database user");
+      assert(await canLogIn(pg, second), "the new credentials work");
+      const replacedAfter = secondAt - firstAt;
+      assert(replacedAfter < 20_000, `replaced before the 20 s max TTL (${replacedAfter} ms)`);
+      assert(replacedAfter > 15_000, `the lease was renewed up to its cap (${replacedAfter} ms)`);
+      const renewals = (await auditRequests(audit)).filter((e) =>
+        e.request?.path === "sys/leases/renew"
+      );
+      assert(renewals.length >= 3, `renewed while it could be (${renewals.length} renewals)`);
+      const current = parseEnv(await Deno.readTextFile(out));
+      assertEquals(current, second, "file and hook saw the same credentials");
+      assertNoLeaks(sidecar, [first.password, second.password]);
+      console.log(
+        `credentials replaced ${replacedAfter} ms after the first (max TTL 20 s, TTL 6 s), ` +
+          `${renewals.length} renewals before`,
+      );
+      sidecar.kill("SIGTERM");
+      assertEquals((await sidecar.status).code, 0);
+      assert(!(await canLogIn(pg, second)), "revokeOnStop: the credentials stop working");
+      const revokes = (await auditRequests(audit)).filter((e) =>
+        e.request?.path === "sys/leases/revoke"
+      );
+      assertEquals(revokes.length, 1);
+    } finally {
+      await sidecar[Symbol.asyncDispose]();
+    }
+  },
+});
+
+Deno.test({
+  name: "database credentials: once writes working credentials and leaves the lease alone",
+  ignore,
+  async fn() {
+    await using dir = await tmpDir();
+    await using bao = await startOpenBao();
+    await using pg = await startPostgres(binaries ? { binaries } : {});
+    await configureDatabaseEngine(bao, pg, { defaultTtl: "1m", maxTtl: "5m" });
+    const out = dir.join("db.env");
+    const config = dir.join("config.yaml");
+    await Deno.writeTextFile(
+      config,
+      configYaml([{ name: "db", revokeOnStop: true, template: { env: TEMPLATE }, files: [out] }], {
+        settings: { statusFile: dir.join("status") },
+      }),
+    );
+    await using once = startSidecar({
+      args: ["once", "--config", config],
+      env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken },
+      permissions: ["-P=sidecar", `--allow-write=${dir.path}`],
+    });
+    assertEquals((await once.status).code, 0, once.stderr());
+    const creds = parseEnv(await Deno.readTextFile(out));
+    assert(await canLogIn(pg, creds), "the credentials work after once exits");
+    assertNoLeaks(once, [creds.password]);
+  },
+});
