@@ -19,7 +19,7 @@ import {
 } from "../config/mod.ts";
 import { Redactor } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK, timeoutSignal } from "../resilience/mod.ts";
-import { Runtime, Syncer, type SyncResult } from "../sync/mod.ts";
+import { Runtime, Syncer, type SyncResult, vaultCallsOf } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
 import { checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
 import { isUnreadableConfig, reportLoadError } from "./_start_up.ts";
@@ -157,7 +157,7 @@ function templateIssues(file: string, templates: readonly FoundTemplate[]): Conf
   const issues: ConfigIssue[] = [];
   for (const t of templates) {
     try {
-      parse(t.source, { name: t.name });
+      vaultCallsOf(parse(t.source, { name: t.name }));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       const key = formatKeyPath(["secrets", t.secretIndex, "template", "data", t.name]);

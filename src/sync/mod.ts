@@ -28,6 +28,7 @@ export {
   type SyncerOptions,
   type SyncResult,
   type SyncStage,
+  vaultCallsOf,
 } from "./syncer.ts";
 export { SharedReads } from "./shared_reads.ts";
 export {

@@ -171,19 +171,8 @@ export class Syncer {
     for (const t of secret.templates) {
       const template = parse(t.source, { name: t.name });
       templates.set(t.name, template);
-      for (const site of template.secretCalls()) {
-        if (site.args === null) {
-          throw new TemplateError(
-            `template: ${t.name}:${site.line}: ${site.fn} needs quoted string arguments ` +
-              `(the path and "key=value" pairs): a computed or piped argument cannot be fetched ` +
-              `before the render`,
-            { line: site.line, column: 0, templateName: t.name },
-          );
-        }
-        const [path = "", ...args] = site.args;
-        const call = { fn: site.fn, path, args };
-        if (isWrite(call)) writeBodyOrThrow(call, t.name, site.line);
-        calls.set(vaultCallKey(call.fn, path, args), call);
+      for (const call of vaultCallsOf(template)) {
+        calls.set(vaultCallKey(call.fn, call.path, call.args), call);
       }
     }
     if (secret.key === undefined && calls.size === 0) {
@@ -507,17 +496,37 @@ function sameFiles(rendered: readonly RenderedFile[], files: Map<string, Uint8Ar
   });
 }
 
-/** Checks a write's `k=v` arguments at compile time, as a template error at the call. */
-function writeBodyOrThrow(call: VaultCall, template: string, line: number): void {
-  for (const arg of call.args) {
-    if (arg.indexOf("=") <= 0) {
-      throw new TemplateError(
-        `template: ${template}:${line}: ${call.fn} "${call.path}": argument "${arg}" is not ` +
-          `key=value (e.g. "common_name=app.example.com")`,
-        { line, column: 0, templateName: template },
+/**
+ * The `secret`/`pkiCert` calls of a parsed template, as the syncer fetches them before each render.
+ * @throws {TemplateError} at the call when an argument is computed (not a quoted string) or a
+ *   write's argument is not `key=value`.
+ */
+export function vaultCallsOf(template: Template): VaultCall[] {
+  return template.secretCalls().map((site) => {
+    const fail = (message: string) =>
+      new TemplateError(`template: ${template.name}:${site.line}: ${message}`, {
+        line: site.line,
+        column: 0,
+        templateName: template.name,
+      });
+    if (site.args === null) {
+      throw fail(
+        `${site.fn} needs quoted string arguments (the path and "key=value" pairs): a computed ` +
+          `or piped argument cannot be fetched before the render`,
       );
     }
-  }
+    const [path = "", ...args] = site.args;
+    const call = { fn: site.fn, path, args };
+    for (const arg of isWrite(call) ? args : []) {
+      if (arg.indexOf("=") <= 0) {
+        throw fail(
+          `${call.fn} "${path}": argument "${arg}" is not key=value ` +
+            `(e.g. "common_name=app.example.com")`,
+        );
+      }
+    }
+    return call;
+  });
 }
 
 interface RenderedFile {

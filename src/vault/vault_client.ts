@@ -364,7 +364,7 @@ export class VaultClient {
    * Renews a lease (`sys/leases/renew`) by `incrementSeconds` (the server caps it at the lease's
    * max TTL). Returns the lease as the server now holds it.
    *
-   * @throws {VaultError} `not_found`/`invalid_request` when the lease is gone or not renewable
+   * @throws {VaultError} `bad_request` (400 "lease not found") when the lease is gone or not renewable
    */
   renewLease(
     leaseId: string,

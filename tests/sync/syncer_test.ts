@@ -3,10 +3,11 @@ import {
   assertEquals,
   assertNotIncludes,
   assertStringIncludes,
+  assertThrows,
 } from "../support/assert.ts";
 import { Syncer } from "../../src/sync/syncer.ts";
 import { FakeClock } from "../support/fake_clock.ts";
-import type { FilePlan, HookPlan } from "../../src/config/plan.ts";
+import type { FilePlan, HookPlan, SecretPlan } from "../../src/config/plan.ts";
 import type { SecretData, SecretRef } from "../../src/vault/mod.ts";
 import { VaultError } from "../../src/vault/mod.ts";
 import { NO_LEASE_CALLS, secretPlan } from "./_fixtures.ts";
@@ -294,4 +295,50 @@ Deno.test("Syncer.sync() loads the libraries a template's functions need before 
   const result = await syncer.sync(secret);
   assertEquals(result.status, "ok", result.status === "failed" ? result.error.message : "");
   assertEquals(files.get("/tmp/never-written/db.env"), "app:$2 -----BEGIN CERTIFICATE-----");
+});
+
+Deno.test("Syncer.compile() refuses computed secret arguments, a write argument without =, and no key with no calls", () => {
+  const syncer = new Syncer({
+    reader: () => memoryReader({}).reader,
+    sink: memorySink().sink,
+    runHooks: hookRecorder().runHooks,
+  });
+  const compileError = (source: string, overrides: Partial<SecretPlan> = {}) =>
+    assertThrows(() =>
+      syncer.compile(secretPlan({ templates: [{ name: "t", source }], ...overrides }))
+    ).message;
+  assertStringIncludes(
+    compileError("x\n{{ secret .path }}"),
+    "template: t:2: secret needs quoted string arguments",
+  );
+  assertStringIncludes(
+    compileError('{{ pkiCert "pki/issue/web" "common_name" }}'),
+    'template: t:1: pkiCert "pki/issue/web": argument "common_name" is not key=value',
+  );
+  const noKey = secretPlan({ templates: [{ name: "t", source: "x" }] });
+  delete noKey.key;
+  assertStringIncludes(
+    assertThrows(() => syncer.compile(noKey)).message,
+    'Secret "app" has no key and its templates call neither secret nor pkiCert',
+  );
+});
+
+Deno.test("Syncer.sync() without key renders from secret reads alone, each call once per render", async () => {
+  const { reader, reads } = memoryReader({}, {
+    "database/creds/app": { lease_id: "", data: { username: "u1", password: "p1" } },
+  });
+  const { sink, files } = memorySink();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hookRecorder().runHooks });
+  const secret = secretPlan({
+    templates: [{
+      name: "db.env",
+      source: '{{ with secret "database/creds/app" }}{{ .Data.username }}{{ end }}:' +
+        '{{ (secret "database/creds/app").Data.password }}',
+    }],
+  });
+  delete secret.key;
+  const result = await syncer.sync(secret);
+  assertEquals(result.status, "ok");
+  assertEquals(files.get("/tmp/never-written/db.env"), "u1:p1");
+  assertEquals(reads, ["path:database/creds/app"], "no KV read, one read for both calls");
 });
