@@ -106,6 +106,28 @@ Deno.test("validate places a template error inside a valid config at its file li
   );
 });
 
+Deno.test("validate places a secret call with a computed argument at its line", async () => {
+  const result = await validate(
+    VALID.replace("PASS={{ .password }}", 'PASS={{ .password }}{{ secret (printf "x/%s" .u) }}'),
+  );
+  assertEquals(result.code, 1);
+  assertEquals(
+    result.err[0],
+    'config.yaml:11:11: secrets[0].template.data["db.env"]: Template does not parse: template: db.env:2: secret needs quoted string arguments (the path and "key=value" pairs): a computed or piped argument cannot be fetched before the render',
+  );
+});
+
+Deno.test("validate accepts a secret without key whose templates read with secret and pkiCert", async () => {
+  const result = await validate(
+    VALID.replace(/    key: app\/db\n/, "    revokeOnStop: true\n").replace(
+      "PASS={{ .password }}",
+      'PASS={{ (secret "database/creds/app").Data.password }}{{ (pkiCert "pki/issue/w" "common_name=a.b").Cert }}',
+    ),
+  );
+  assertEquals(result.err, []);
+  assertEquals(result.code, 0);
+});
+
 Deno.test("validate places an error in a quoted one-line template after the quote", async () => {
   const result = await validate(
     VALID.replace(/db\.env: \|[\s\S]*?files:/, 'db.env: "{{ if }}"\n    files:'),
