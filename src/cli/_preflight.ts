@@ -15,7 +15,7 @@ import {
   type ValueSource,
 } from "../config/mod.ts";
 import { FileSink, type FsAdapter } from "../sink/mod.ts";
-import { checkTlsFiles, type TlsFiles } from "../vault/mod.ts";
+import { checkJwtFile, checkTlsFiles, type CredentialFs, type TlsFiles } from "../vault/mod.ts";
 
 /** Asks about one permission without prompting. */
 export type PermissionQuery = (desc: Deno.PermissionDescriptor) => Promise<Deno.PermissionStatus>;
@@ -206,6 +206,48 @@ export async function checkPlanFiles(
   // In file order; values from environment variables (no position) last.
   const rank = (issue: ConfigIssue) => issue.line === 0 ? Number.MAX_SAFE_INTEGER : issue.line;
   return issues.sort((a, b) => rank(a) - rank(b) || a.column - b.column);
+}
+
+/** Options of {@linkcode checkJwtFiles}. */
+export interface CheckJwtFilesOptions {
+  /** Current time, ms since the epoch. */
+  nowMs: number;
+  /** @default Deno.permissions.query */
+  query?: PermissionQuery;
+  /** @default Deno's file system */
+  fs?: CredentialFs;
+}
+
+/**
+ * Reads the `jwtFile` of every JWT or Kubernetes credential set and reports one that cannot be
+ * read, holds no JWT, or holds an expired one, at the key that set it (for `kubernetes` without
+ * `jwtFile`, at `authMethod`). A file the process may not read is left to {@linkcode preflight}.
+ * Not a start-up check: the file may be written after the sidecar starts (the login retries).
+ *
+ * Needs `--allow-read` for those files.
+ */
+export async function checkJwtFiles(
+  plan: Plan,
+  options: CheckJwtFilesOptions,
+): Promise<ConfigIssue[]> {
+  const { nowMs, query = (desc) => Deno.permissions.query(desc), fs } = options;
+  const issues: ConfigIssue[] = [];
+  for (const [name, auth] of Object.entries(plan.credentials)) {
+    if (auth.method !== "jwt" && auth.method !== "kubernetes") continue;
+    try {
+      if ((await query({ name: "read", path: auth.jwtFile })).state !== "granted") continue;
+    } catch {
+      continue;
+    }
+    const message = await checkJwtFile(auth.jwtFile, { nowMs, ...(fs ? { fs } : {}) });
+    if (message === undefined) continue;
+    const key = name === "default"
+      ? "secretStore.jwtFile"
+      : `secretStore.credentials.${name}.jwtFile`;
+    const source = plan.sources?.jwtFiles?.[name] ?? unplaced(key);
+    issues.push({ file: plan.file, ...source, message });
+  }
+  return issues;
 }
 
 /** `secrets[i].files[j].field` of the file at `path` (for plans built without sources). */

@@ -2,7 +2,7 @@
  * `validate`: checks a config without running it and reports every problem at once, each as
  * `file:line:column: key: message` — schema, `${VAR}`s, durations, modes, duplicate outputs,
  * template syntax (at its place in the file), every CA certificate, client certificate and key
- * (read and parsed), and whether this process's Deno permissions cover the config. `--online` also logs in and reads and renders each secret once, writing nothing.
+ * (read and parsed), every JWT file (readable, a JWT, not expired), and whether this process's Deno permissions cover the config. `--online` also logs in and reads and renders each secret once, writing nothing.
  *
  * @module
  */
@@ -21,7 +21,7 @@ import { Redactor } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK, timeoutSignal } from "../resilience/mod.ts";
 import { Runtime, Syncer, type SyncResult, vaultCallsOf } from "../sync/mod.ts";
 import { parse, TemplateError } from "../template/mod.ts";
-import { checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
+import { checkJwtFiles, checkPlanFiles, type PermissionQuery, preflight } from "./_preflight.ts";
 import { isUnreadableConfig, reportLoadError } from "./_start_up.ts";
 
 /** Options of {@linkcode validateCommand}. */
@@ -81,7 +81,11 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
 
   const templates = plan ? templatesOfPlan(plan) : templatesOfText(text);
   issues.push(...templateIssues(file, templates));
-  if (plan) issues.push(...await checkPlanFiles(plan));
+  if (plan) {
+    issues.push(...await checkPlanFiles(plan));
+    const nowMs = (options.clock ?? SYSTEM_CLOCK).now();
+    issues.push(...await checkJwtFiles(plan, { nowMs, ...queryOption(options) }));
+  }
   // By position; issues without one (environment variables) last.
   const rank = (issue: ConfigIssue) => issue.line === 0 ? Number.MAX_SAFE_INTEGER : issue.line;
   issues.sort((a, b) => rank(a) - rank(b) || a.column - b.column);

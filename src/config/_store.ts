@@ -176,6 +176,21 @@ export function parseEnvBool(value: string): boolean | undefined {
 }
 
 type AuthInput = CredentialSetInput;
+type AuthMethodName = AuthPlan["method"];
+
+/** Which methods use each credential field (a field given for another method is an error). */
+const FIELD_METHODS: Record<Exclude<keyof AuthInput, "authMethod">, readonly AuthMethodName[]> = {
+  token: ["token"],
+  tokenFile: ["token"],
+  roleId: ["approle"],
+  roleIdFile: ["approle"],
+  secretId: ["approle"],
+  secretIdFile: ["approle"],
+  secretIdWrapped: ["approle"],
+  authMount: ["approle", "jwt", "kubernetes"],
+  role: ["jwt", "kubernetes"],
+  jwtFile: ["jwt", "kubernetes"],
+};
 
 function resolveAuth(
   ctx: PlanContext,
@@ -188,8 +203,18 @@ function resolveAuth(
   const approleGiven = has(input.roleId) || has(input.roleIdFile) || has(input.secretId) ||
     has(input.secretIdFile) || has(input.secretIdWrapped) || has(input.authMount);
   const tokenGiven = has(input.token) || has(input.tokenFile);
+  const jwtGiven = has(input.role) || has(input.jwtFile);
   let method = input.authMethod;
   if (method === undefined) {
+    if (jwtGiven) {
+      const field = has(input.role) ? "role" : "jwtFile";
+      ctx.issues.add(
+        [...path, field],
+        `Set authMethod to "jwt" or "kubernetes": ${field} is only used with them`,
+        "key",
+      );
+      return undefined;
+    }
     if (approleGiven && !tokenGiven) method = "approle";
     else if (tokenGiven) method = "token";
     else if (isDefault && envValue(ctx, "VAULT_ROLE_ID") !== undefined) method = "approle";
@@ -199,22 +224,16 @@ function resolveAuth(
   const before = ctx.issues.size;
   const file = (value: string | undefined) =>
     value === undefined ? undefined : configPath(ctx, value);
+  for (const [field, methods] of Object.entries(FIELD_METHODS)) {
+    if (!has(input[field as keyof AuthInput]) || methods.includes(method)) continue;
+    ctx.issues.add(
+      [...path, field],
+      `${field} is only used with authMethod ${methods.map((m) => `"${m}"`).join(" or ")}`,
+      "key",
+    );
+  }
 
   if (method === "token") {
-    for (
-      const field of [
-        "roleId",
-        "roleIdFile",
-        "secretId",
-        "secretIdFile",
-        "secretIdWrapped",
-        "authMount",
-      ] as const
-    ) {
-      if (has(input[field])) {
-        ctx.issues.add([...path, field], `${field} is only used with authMethod "approle"`, "key");
-      }
-    }
     let token = input.token;
     const tokenFile = input.tokenFile;
     if (isDefault && tokenFile === undefined) token = envValue(ctx, "VAULT_TOKEN") ?? token;
@@ -236,10 +255,28 @@ function resolveAuth(
     return plan;
   }
 
-  if (has(input.token) || has(input.tokenFile)) {
-    const field = has(input.token) ? "token" : "tokenFile";
-    ctx.issues.add([...path, field], `${field} is only used with authMethod "token"`, "key");
+  if (method === "jwt" || method === "kubernetes") {
+    const label = method === "jwt" ? "JWT" : "Kubernetes";
+    if (input.role === undefined) ctx.issues.add(path, `${label} auth needs role${where}`, "key");
+    let jwtFile = input.jwtFile;
+    if (jwtFile === undefined && method === "kubernetes") {
+      jwtFile = STORE_DEFAULTS.kubernetesJwtFile;
+    } else if (jwtFile === undefined) {
+      ctx.issues.add(path, `JWT auth needs jwtFile (the file holding the JWT)${where}`, "key");
+    }
+    const mount = trimSlashes(input.authMount ?? method);
+    if (mount === "") ctx.issues.add([...path, "authMount"], "Must not be empty");
+    if (ctx.issues.size > before || input.role === undefined || jwtFile === undefined) {
+      return undefined;
+    }
+    if (ctx.sources !== undefined) {
+      const set = isDefault ? "default" : String(path.at(-1));
+      const at = input.jwtFile !== undefined ? [...path, "jwtFile"] : [...path, "authMethod"];
+      (ctx.sources.jwtFiles ??= {})[set] = sourceAt(ctx, at);
+    }
+    return { method, role: input.role, jwtFile: configPath(ctx, jwtFile), mount };
   }
+
   let roleId = input.roleId === "" ? undefined : input.roleId;
   let secretId = input.secretId === "" ? undefined : input.secretId;
   if (isDefault && input.roleIdFile === undefined) {

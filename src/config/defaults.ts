@@ -47,4 +47,6 @@ export const STORE_DEFAULTS = {
   kvVersion: 2 as KvVersion,
   mountPath: "secret",
   authMount: "approle",
+  /** The service account token Kubernetes mounts into every pod (`authMethod: kubernetes`). */
+  kubernetesJwtFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
 } as const;

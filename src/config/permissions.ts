@@ -84,7 +84,9 @@ export function requiredPermissions(
     if (!watch && !inUse.has(name)) continue;
     const files = auth.method === "token"
       ? [["tokenFile", auth.tokenFile]]
-      : [["roleIdFile", auth.roleIdFile], ["secretIdFile", auth.secretIdFile]];
+      : auth.method === "approle"
+      ? [["roleIdFile", auth.roleIdFile], ["secretIdFile", auth.secretIdFile]]
+      : [["jwtFile", auth.jwtFile]];
     for (const [field, file] of files) {
       if (file !== undefined) add("read", file, `${field} of credentials "${name}"`);
     }

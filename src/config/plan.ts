@@ -45,7 +45,20 @@ export interface AppRoleAuthPlan {
   mount: string;
 }
 
-export type AuthPlan = TokenAuthPlan | AppRoleAuthPlan;
+/**
+ * JWT or Kubernetes authentication: the same login (`POST auth/<mount>/login` with `role` and
+ * `jwt`); the JWT file is read at every login (projected service account tokens rotate).
+ */
+export interface JwtAuthPlan {
+  method: "jwt" | "kubernetes";
+  role: string;
+  /** Absolute path of the file holding the JWT. */
+  jwtFile: string;
+  /** Auth mount path, default `jwt` or `kubernetes` (the method's name). */
+  mount: string;
+}
+
+export type AuthPlan = TokenAuthPlan | AppRoleAuthPlan | JwtAuthPlan;
 
 /** Connection to the secret store. */
 export interface StorePlan {
@@ -187,4 +200,6 @@ export interface PlanSources {
   tls: Partial<Record<TlsFileField, ValueSource>>;
   /** Output files by absolute path: where the entry's path, owner and group were written. */
   files: Record<string, Partial<Record<"path" | "owner" | "group", ValueSource>>>;
+  /** The `jwtFile` of each credential set using JWT or Kubernetes auth, by set name. */
+  jwtFiles?: Record<string, ValueSource>;
 }

@@ -129,7 +129,7 @@ const kvVersion = () =>
 
 /** Fields shared by `secretStore` (the default credentials) and named credential sets. */
 const authFields = {
-  authMethod: oneOf(["token", "approle"]).optional(),
+  authMethod: oneOf(["token", "approle", "jwt", "kubernetes"]).optional(),
   token: text().optional(),
   tokenFile: nonEmpty("tokenFile").optional(),
   roleId: text().optional(),
@@ -138,6 +138,8 @@ const authFields = {
   secretIdFile: nonEmpty("secretIdFile").optional(),
   secretIdWrapped: bool().optional(),
   authMount: nonEmpty("authMount").optional(),
+  role: nonEmpty("role").optional(),
+  jwtFile: nonEmpty("jwtFile").optional(),
 };
 
 /** A named credential set under `secretStore.credentials`. */

@@ -102,7 +102,7 @@ export function registerPlanSecrets(plan: Plan, redactor: Redactor): void {
 function registerAuth(auth: AuthPlan, redactor: Redactor): void {
   if (auth.method === "token") {
     if (auth.token) redactor.register(auth.token);
-  } else {
+  } else if (auth.method === "approle") {
     if (auth.roleId) redactor.register(auth.roleId);
     if (auth.secretId) redactor.register(auth.secretId);
   }

@@ -1,7 +1,8 @@
 /**
- * Auth methods behind one small interface: `token` (inline or a file re-read when it changes)
- * and `approle` (role-id/secret-id inline or from files, optionally a response-wrapped
- * secret-id that is unwrapped once and then kept only in memory).
+ * Auth methods behind one small interface: `token` (inline or a file re-read when it changes),
+ * `approle` (role-id/secret-id inline or from files, optionally a response-wrapped secret-id that
+ * is unwrapped once and then kept only in memory), and `jwt`/`kubernetes` (a role and a JWT file
+ * read afresh at every login).
  *
  * @module
  */
@@ -26,8 +27,8 @@ export interface LoginResult {
 
 /** An auth method. */
 export interface AuthMethod {
-  readonly method: "token" | "approle";
-  /** Whether a new token can be obtained (AppRole), or the token is all there is. */
+  readonly method: AuthPlan["method"];
+  /** Whether a new token can be obtained (AppRole, JWT), or the token is all there is. */
   readonly canRelogin: boolean;
   /**
    * Obtains a token.
@@ -59,13 +60,32 @@ const LoginBody = z.looseObject({
   }),
 });
 
+/** The token of a successful login, registered as sensitive before anything could log it. */
+function loginResult(body: z.infer<typeof LoginBody>, deps: AuthDeps): LoginResult {
+  const { auth } = body;
+  deps.onSensitive(auth.client_token);
+  return {
+    token: auth.client_token,
+    leaseSeconds: auth.lease_duration,
+    renewable: auth.renewable,
+    policies: auth.policies ?? [],
+  };
+}
+
 const UnwrapBody = z.looseObject({
   data: z.looseObject({ secret_id: z.string().min(1) }),
 });
 
 /** Creates the auth method a credential set asks for. */
 export function createAuthMethod(plan: AuthPlan, deps: AuthDeps): AuthMethod {
-  return plan.method === "token" ? new TokenAuth(plan, deps) : new AppRoleAuth(plan, deps);
+  switch (plan.method) {
+    case "token":
+      return new TokenAuth(plan, deps);
+    case "approle":
+      return new AppRoleAuth(plan, deps);
+    default:
+      return new JwtAuth(plan, deps);
+  }
 }
 
 /** A credential given inline or as a file; remembers the value last used for a login. */
@@ -201,14 +221,7 @@ export class AppRoleAuth implements AuthMethod {
         path,
       });
     }
-    const { auth } = parsed.data;
-    this.#deps.onSensitive(auth.client_token);
-    return {
-      token: auth.client_token,
-      leaseSeconds: auth.lease_duration,
-      renewable: auth.renewable,
-      policies: auth.policies ?? [],
-    };
+    return loginResult(parsed.data, this.#deps);
   }
 
   async credentialsChanged(): Promise<boolean> {
@@ -249,4 +262,79 @@ export class AppRoleAuth implements AuthMethod {
     this.#unwrapped = parsed.data.data.secret_id;
     return this.#unwrapped;
   }
+}
+
+/**
+ * JWT and Kubernetes auth: `POST auth/<mount>/login` with `role` and `jwt`. The JWT file is read
+ * afresh at every login, never cached: projected service account tokens are replaced on disk
+ * well before they expire, and the server checks `exp` only at login.
+ */
+export class JwtAuth implements AuthMethod {
+  readonly method: "jwt" | "kubernetes";
+  readonly canRelogin = true;
+  readonly #plan: Extract<AuthPlan, { method: "jwt" | "kubernetes" }>;
+  readonly #mount: string;
+  readonly #label: string;
+  readonly #deps: AuthDeps;
+
+  constructor(plan: Extract<AuthPlan, { method: "jwt" | "kubernetes" }>, deps: AuthDeps) {
+    if (plan.role === "") throw new TypeError(`Invalid ${plan.method} auth: role is empty`);
+    this.method = plan.method;
+    this.#plan = plan;
+    this.#mount = plan.mount.replace(/^\/+|\/+$/g, "") || plan.method;
+    this.#label = plan.method === "jwt" ? "JWT" : "Kubernetes";
+    this.#deps = deps;
+  }
+
+  async login(signal?: AbortSignal): Promise<LoginResult> {
+    // A new CredentialFile each time: no cached content survives from the last login.
+    const jwt = await new CredentialFile(this.#plan.jwtFile, "JWT file", this.#deps.fs).read();
+    this.#deps.onSensitive(jwt);
+    const mount = `auth/${this.#mount}`;
+    const path = `${mount}/login`;
+    const response = await this.#deps.call("login", {
+      method: "POST",
+      path,
+      body: { role: this.#plan.role, jwt },
+      namespace: this.#deps.namespace,
+      signal,
+    });
+    if (response.status !== 200) {
+      throw errorFromHttp(withoutJwt(response, jwt), {
+        path,
+        action: `log in with ${this.#label} auth`,
+        context: "login",
+        detailPrefix: (kind) =>
+          `${this.#label} login ${isTransientKind(kind) ? "failed at" : "rejected by"} ${mount}`,
+        nowMs: this.#deps.nowMs(),
+      });
+    }
+    const parsed = LoginBody.safeParse(response.body);
+    if (!parsed.success) {
+      throw new VaultError(
+        `Cannot log in with ${this.#label} auth: invalid response: no auth.client_token`,
+        { kind: "invalid_response", status: response.status, path },
+      );
+    }
+    return loginResult(parsed.data, this.#deps);
+  }
+
+  /**
+   * Always false: the JWT matters only at login. A rotated file (every hour or so in Kubernetes)
+   * is no reason to replace a working token; the next login reads it.
+   */
+  credentialsChanged(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+}
+
+/**
+ * The answer with its error text replaced when it quotes the JWT or one of its parts: OpenBao
+ * 2.6 never does (its messages name the claim, e.g. `token is expired`), but a plugin might.
+ */
+function withoutJwt<T extends { body?: unknown }>(response: T, jwt: string): T {
+  const text = JSON.stringify(response.body ?? null);
+  const parts = [jwt, ...jwt.split(".")].filter((part) => part.length >= 8);
+  if (!parts.some((part) => text.includes(part))) return response;
+  return { ...response, body: { errors: ["the server's error text quoted the JWT: left out"] } };
 }

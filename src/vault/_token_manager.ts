@@ -309,10 +309,13 @@ export class TokenManager {
       reason: this.#failure.detail,
       ...(retryInMs !== undefined ? { retryInMs: Math.round(retryInMs) } : {}),
     };
-    const loginRejected = this.#auth.method === "approle" && err instanceof VaultError &&
-      err.status === 400 && err.path?.endsWith("/login") === true;
-    if (loginRejected) {
+    const loginRejected = err instanceof VaultError && err.status === 400 &&
+      err.path?.endsWith("/login") === true;
+    if (loginRejected && this.#auth.method === "approle") {
       log.error("AppRole login rejected: invalid role or secret ID", props);
+    } else if (loginRejected && this.#auth.method !== "token") {
+      // One line with the server's reason (`… token is expired`), never the JWT itself.
+      log.error("Cannot log in to Vault: {reason}", props);
     } else {
       log.error("Cannot log in to Vault", props);
     }

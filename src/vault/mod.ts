@@ -1,7 +1,7 @@
 /**
  * The Vault/OpenBao client: HTTP over `fetch` with one `Deno.HttpClient` (CA files, mTLS),
- * namespaces, typed errors, KV v1/v2 reads (with `"auto"` detection), token and AppRole auth,
- * and the token lifecycle (lookup, renewal at ~2/3 of the TTL, re-login near the max TTL or
+ * namespaces, typed errors, KV v1/v2 reads (with `"auto"` detection), token, AppRole, JWT and
+ * Kubernetes auth, and the token lifecycle (lookup, renewal at ~2/3 of the TTL, re-login near the max TTL or
  * after revocation). It never retries a read: the scheduler owns retries and backoff; reads
  * pass a circuit breaker that counts only transient failures.
  *
@@ -52,6 +52,7 @@ export {
   type VaultClientOptions,
 } from "./vault_client.ts";
 export type { CredentialFs } from "./credential_file.ts";
+export { checkJwtFile, type CheckJwtFileOptions, jwtExpiry } from "./jwt_file.ts";
 export {
   checkTlsFiles,
   type CheckTlsFilesOptions,

@@ -36,7 +36,7 @@ export type VaultEvent =
   | {
     type: "login";
     credentials: string;
-    method: "token" | "approle";
+    method: "token" | "approle" | "jwt" | "kubernetes";
     outcome: "success" | VaultErrorKind;
   }
   | {

@@ -218,3 +218,61 @@ Deno.test("validate checks output files on this machine: unknown owner and group
     "Invalid configuration: 3 problems found",
   ]);
 });
+
+/** An unsigned JWT with the given claims (validate reads only the payload). */
+function unsignedJwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) =>
+    btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `${part({ alg: "ES256" })}.${part(claims)}.c2lnbmF0dXJl`;
+}
+
+Deno.test("validate reads each jwtFile: missing, no JWT or expired, at the key that set it, never its content", async () => {
+  await using dir = await tmpDir();
+  const now = Math.floor(Date.now() / 1000);
+  const expired = unsignedJwt({ sub: "app", exp: now - 60 });
+  await Deno.writeTextFile(dir.join("expired.jwt"), expired);
+  await Deno.writeTextFile(dir.join("garbage.jwt"), "not a jwt at all\n");
+  await Deno.writeTextFile(dir.join("fresh.jwt"), unsignedJwt({ sub: "app", exp: now + 600 }));
+  await Deno.mkdir(dir.join("data"));
+  const path = dir.join("config.yaml");
+  const set = (name: string, file: string) =>
+    `    ${name}:\n      authMethod: jwt\n      role: app\n      jwtFile: ${dir.join(file)}\n`;
+  const secret = (name: string) =>
+    `  - name: ${name}\n    key: ${name}\n    credentials: ${name}\n    template: { data: { x: y } }\n    files: [{ path: ${
+      dir.join("data", name)
+    } }]\n`;
+  await Deno.writeTextFile(
+    path,
+    `secretStore:
+  address: http://127.0.0.1:8200
+  authMethod: kubernetes
+  role: app
+  jwtFile: ${dir.join("missing.jwt")}
+  credentials:
+${set("fresh", "fresh.jwt")}${set("expired", "expired.jwt")}${set("garbage", "garbage.jwt")}secrets:
+${secret("fresh")}${secret("expired")}${secret("garbage")}  - name: d
+    key: d
+    template: { data: { x: y } }
+    files: [{ path: ${dir.join("data", "d")} }]
+`,
+  );
+  const err: string[] = [];
+  const code = await validateCommand({
+    configPath: path,
+    env: () => undefined,
+    out: () => {},
+    err: (l) => err.push(l.replaceAll(dir.path, "DIR")),
+    query: GRANTED,
+  });
+  assertEquals(code, 1);
+  assertEquals(err.slice(0, 3), [
+    "DIR/config.yaml:5:12: secretStore.jwtFile: Cannot read JWT file \"DIR/missing.jwt\": No such file or directory (os error 2): stat 'DIR/missing.jwt'",
+    `DIR/config.yaml:14:16: secretStore.credentials.expired.jwtFile: Invalid JWT file "DIR/expired.jwt": the JWT in it expired at ${
+      new Date((now - 60) * 1000).toISOString()
+    }`,
+    'DIR/config.yaml:18:16: secretStore.credentials.garbage.jwtFile: Invalid JWT file "DIR/garbage.jwt": expected a JWT (three base64url parts separated by dots)',
+  ]);
+  assertEquals(err.length, 4);
+  assertNotIncludes(err.join("\n"), expired);
+  assertNotIncludes(err.join("\n"), "not a jwt");
+});

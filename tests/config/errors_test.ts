@@ -39,7 +39,7 @@ const CASES: { name: string; text: string; env?: Record<string, string>; issues:
     name: "a bad authMethod",
     text: MINIMAL.replace("token: s.test-token", "authMethod: tokn\n  token: x"),
     issues: [
-      '3:15 secretStore.authMethod: Invalid value "tokn": expected "token", "approle" (did you mean "token"?)',
+      '3:15 secretStore.authMethod: Invalid value "tokn": expected "token", "approle", "jwt", "kubernetes" (did you mean "token"?)',
     ],
   },
   {

@@ -1,17 +1,19 @@
 /**
  * SecretStore / ClusterSecretStore documents (Vault provider) → what the seed config needs: the
  * address, mount, KV version, namespace and authentication. Credentials held in Kubernetes
- * Secrets come from the vault CLI's environment variables instead.
+ * Secrets come from the vault CLI's environment variables instead; a JWT held in one from the file
+ * the Secret is mounted as.
  *
  * @module
  */
 
 import type { KeyPath } from "../source_locator.ts";
+import { STORE_DEFAULTS } from "../defaults.ts";
 import { asMap, asText, type Raw, type Report } from "./_manifest.ts";
 
 /** How a store authenticates, as seed fields. */
 export interface StoreAuth {
-  method: "token" | "approle";
+  method: "token" | "approle" | "jwt" | "kubernetes";
   /** Seed fields of the credentials (without env references). */
   fields: Record<string, string>;
   /** Env references for printed configs. */
@@ -146,10 +148,106 @@ function readAuth(auth: Raw | undefined, path: KeyPath, report: Report): StoreAu
     }
     return { method: "approle", fields, envFields, path: at };
   }
+  const kubernetes = asMap(auth["kubernetes"]);
+  if (kubernetes !== undefined) {
+    return readKubernetesAuth(kubernetes, [...path, "kubernetes"], report);
+  }
+  const jwt = asMap(auth["jwt"]);
+  if (jwt !== undefined) return readJwtAuth(jwt, [...path, "jwt"], report);
   const method = methods[0] ?? "";
   report.warn(
     [...path, method],
-    `auth.${method} is not supported: use appRole (roleId/secretId) or a token; the converted config uses token auth from VAULT_TOKEN`,
+    `auth.${method} is not supported: use appRole, kubernetes, jwt or a token; the converted config uses token auth from VAULT_TOKEN`,
   );
   return token;
+}
+
+/**
+ * Where the converted config expects a Kubernetes Secret holding a JWT to be mounted: the sidecar
+ * cannot read Secrets through the API, but a pod can mount one as a volume
+ * (`/var/run/secrets/<name>/<key>`).
+ */
+function mountedSecretFile(ref: Raw, defaultKey: string): string | undefined {
+  const name = asText(ref["name"]);
+  if (name === undefined || name === "") return undefined;
+  const key = asText(ref["key"]);
+  return `/var/run/secrets/${name}/${key === undefined || key === "" ? defaultKey : key}`;
+}
+
+/** `auth.kubernetes` (`mountPath`, `role`, `serviceAccountRef`, `secretRef`) → kubernetes. */
+function readKubernetesAuth(raw: Raw, at: KeyPath, report: Report): StoreAuth {
+  const fields: Record<string, string> = { authMethod: "kubernetes" };
+  const role = asText(raw["role"]);
+  if (role === undefined || role === "") report.error([...at, "role"], "Required: role");
+  else fields["role"] = role;
+  const mount = asText(raw["mountPath"])?.replace(/^\/+|\/+$/g, "");
+  if (mount !== undefined && mount !== "" && mount !== "kubernetes") fields["authMount"] = mount;
+  const secretRef = asMap(raw["secretRef"]);
+  const secretFile = secretRef === undefined ? undefined : mountedSecretFile(secretRef, "token");
+  if (secretFile !== undefined) {
+    // The token the store names, not the pod's own: another identity would be the wrong role.
+    fields["jwtFile"] = secretFile;
+    report.warn(
+      [...at, "secretRef"],
+      `The JWT is read from jwtFile "${secretFile}": mount Kubernetes Secret "${
+        asText(secretRef!["name"])
+      }" there (the sidecar does not read Secrets through the Kubernetes API)`,
+    );
+  } else if (raw["serviceAccountRef"] !== undefined) {
+    const account = asText(asMap(raw["serviceAccountRef"])?.["name"]) ?? "";
+    report.warn(
+      [...at, "serviceAccountRef"],
+      `The sidecar logs in with its own pod's service account token (${STORE_DEFAULTS.kubernetesJwtFile}), not with one requested for service account "${account}": run the pod as that service account, or set jwtFile`,
+    );
+  }
+  return { method: "kubernetes", fields, envFields: {}, path: at };
+}
+
+/** `auth.jwt` (`path`, `role`, `secretRef`, `kubernetesServiceAccountToken`) → jwt. */
+function readJwtAuth(raw: Raw, at: KeyPath, report: Report): StoreAuth {
+  const fields: Record<string, string> = { authMethod: "jwt" };
+  const role = asText(raw["role"]);
+  // ESO leaves role optional (the mount's default_role); the sidecar always names one.
+  if (role === undefined || role === "") {
+    report.error([...at, "role"], "Required: role (the sidecar does not use a default role)");
+  } else fields["role"] = role;
+  const mount = asText(raw["path"])?.replace(/^\/+|\/+$/g, "");
+  if (mount !== undefined && mount !== "" && mount !== "jwt") fields["authMount"] = mount;
+  const secretRef = asMap(raw["secretRef"]);
+  const secretFile = secretRef === undefined ? undefined : mountedSecretFile(secretRef, "token");
+  if (secretFile !== undefined) {
+    fields["jwtFile"] = secretFile;
+    report.warn(
+      [...at, "secretRef"],
+      `The JWT is read from jwtFile "${secretFile}": mount Kubernetes Secret "${
+        asText(secretRef!["name"])
+      }" there (the sidecar does not read Secrets through the Kubernetes API)`,
+    );
+    return { method: "jwt", fields, envFields: {}, path: at };
+  }
+  fields["jwtFile"] = STORE_DEFAULTS.kubernetesJwtFile;
+  const request = asMap(raw["kubernetesServiceAccountToken"]);
+  if (request !== undefined) {
+    const account = asText(asMap(request["serviceAccountRef"])?.["name"]) ?? "";
+    const audiences = asList(asMap(request["serviceAccountRef"])?.["audiences"]) ??
+      asList(request["audiences"]) ?? ["vault"];
+    report.warn(
+      [...at, "kubernetesServiceAccountToken"],
+      `The sidecar requests no token for service account "${account}": it reads jwtFile "${STORE_DEFAULTS.kubernetesJwtFile}" (its own pod's token); for the audience ${
+        audiences.map((a) => `"${a}"`).join(", ")
+      } mount a projected serviceAccountToken volume with it and set jwtFile to that file`,
+    );
+  } else {
+    report.warn(
+      at,
+      `No secretRef or kubernetesServiceAccountToken: the JWT is read from jwtFile "${STORE_DEFAULTS.kubernetesJwtFile}" (the pod's service account token)`,
+    );
+  }
+  return { method: "jwt", fields, envFields: {}, path: at };
+}
+
+function asList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const texts = value.map(asText).filter((v): v is string => v !== undefined && v !== "");
+  return texts.length > 0 ? texts : undefined;
 }

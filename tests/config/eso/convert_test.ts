@@ -414,3 +414,68 @@ Deno.test("convertManifests() accepts ConfigError positions for every error (nev
   assertInstanceOf(error, ConfigError);
   for (const issue of (error as ConfigError).issues) assert(issue.line > 0, issue.key);
 });
+
+function vaultStore(auth: string): string {
+  return `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata:
+  name: vault
+spec:
+  provider:
+    vault:
+      server: https://vault.example:8200
+      auth:
+${auth}---
+${
+    es(`  secretStoreRef:
+    name: vault
+  data:
+    - secretKey: password
+      remoteRef:
+        key: app/db
+        property: password
+`)
+  }`;
+}
+
+Deno.test("convertManifests() maps auth.kubernetes without a Secret to the pod's own token", () => {
+  const result = convertManifests(
+    vaultStore("        kubernetes:\n          mountPath: kubernetes\n          role: app\n"),
+    { file: "in.yaml" },
+  );
+  assertStringIncludes(result.yaml, "  authMethod: kubernetes\n  role: app\n");
+  assertNotIncludes(result.yaml, "authMount");
+  assertNotIncludes(result.yaml, "jwtFile");
+  assertEquals(result.warnings, []);
+  const plan = parseConfig(result.yaml, { file: FILE, env });
+  assertEquals(plan.credentials["default"], {
+    method: "kubernetes",
+    role: "app",
+    jwtFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    mount: "kubernetes",
+  });
+});
+
+Deno.test("convertManifests() requires the role of auth.kubernetes and auth.jwt", () => {
+  assertEquals(issues(vaultStore("        kubernetes:\n          mountPath: k8s\n")), [
+    "10:9 doc1.spec.provider.vault.auth.kubernetes.role: Required: role",
+  ]);
+  assertEquals(issues(vaultStore("        jwt:\n          path: jwt\n")), [
+    "10:9 doc1.spec.provider.vault.auth.jwt.role: Required: role (the sidecar does not use a default role)",
+  ]);
+});
+
+Deno.test("convertManifests() warns once about serviceAccountRef, naming the account", () => {
+  const result = convertManifests(
+    vaultStore(
+      "        kubernetes:\n          role: app\n          serviceAccountRef:\n            name: reader\n",
+    ),
+    { file: "in.yaml" },
+  );
+  assertEquals(result.warnings.length, 1);
+  assertStringIncludes(result.warnings[0]!.message, 'service account "reader"');
+  assertEquals(
+    result.warnings[0]!.key,
+    "doc1.spec.provider.vault.auth.kubernetes.serviceAccountRef",
+  );
+});
