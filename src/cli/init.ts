@@ -15,7 +15,7 @@ export const EXAMPLE_CONFIG =
 
 secretStore:
   address: "\${VAULT_ADDR}"          # e.g. https://vault.example.com:8200
-  authMethod: token                 # or approle (roleId/roleIdFile + secretId/secretIdFile)
+  authMethod: token                 # or approle (roleId/secretId[File]), kubernetes or jwt (role, jwtFile)
   token: "\${VAULT_TOKEN}"           # or tokenFile: /var/run/secrets/vault-token
   kvVersion: v2                     # v1, v2 or auto
   mountPath: secret
