@@ -58,13 +58,21 @@ const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** Normalised key suffixes whose values are always masked (`vault_token`, `db_password`, …). */
-const SENSITIVE_SUFFIXES = ["token", "password", "secretid", "roleid", "privatekey", "apikey"];
+const SENSITIVE_SUFFIXES = [
+  "token",
+  "password",
+  "secretid",
+  "roleid",
+  "privatekey",
+  "apikey",
+  "jwt",
+];
 
 /**
  * Whether a structured-field name looks like it holds a credential or secret content.
  *
  * The names a log call uses for *identifiers* stay visible: `secret` (the configured secret
- * name), `path`, `tokenFile`, `tokenTtl`, `kind`.
+ * name), `path`, `tokenFile`, `jwtFile`, `tokenTtl`, `kind`.
  *
  * @example
  * ```ts
