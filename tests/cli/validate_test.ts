@@ -119,7 +119,7 @@ Deno.test("validate places a secret call with a computed argument at its line", 
 
 Deno.test("validate accepts a secret without key whose templates read with secret and pkiCert", async () => {
   const result = await validate(
-    VALID.replace(/    key: app\/db\n/, "    revokeOnStop: true\n").replace(
+    VALID.replace("    key: app/db\n", "    revokeOnStop: true\n").replace(
       "PASS={{ .password }}",
       'PASS={{ (secret "database/creds/app").Data.password }}{{ (pkiCert "pki/issue/w" "common_name=a.b").Cert }}',
     ),
