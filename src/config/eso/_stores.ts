@@ -174,6 +174,29 @@ function mountedSecretFile(ref: Raw, defaultKey: string): string | undefined {
   return `/var/run/secrets/${name}/${key === undefined || key === "" ? defaultKey : key}`;
 }
 
+/**
+ * `secretRef` of a JWT/Kubernetes auth → `jwtFile` where the Secret is mounted (with a warning to
+ * mount it there); the file, or `undefined` without a `secretRef`.
+ */
+function jwtFromSecretRef(
+  raw: Raw,
+  at: KeyPath,
+  report: Report,
+  fields: Record<string, string>,
+): string | undefined {
+  const secretRef = asMap(raw["secretRef"]);
+  const secretFile = secretRef === undefined ? undefined : mountedSecretFile(secretRef, "token");
+  if (secretFile === undefined) return undefined;
+  fields["jwtFile"] = secretFile;
+  report.warn(
+    [...at, "secretRef"],
+    `The JWT is read from jwtFile "${secretFile}": mount Kubernetes Secret "${
+      asText(secretRef!["name"])
+    }" there (the sidecar does not read Secrets through the Kubernetes API)`,
+  );
+  return secretFile;
+}
+
 /** `auth.kubernetes` (`mountPath`, `role`, `serviceAccountRef`, `secretRef`) → kubernetes. */
 function readKubernetesAuth(raw: Raw, at: KeyPath, report: Report): StoreAuth {
   const fields: Record<string, string> = { authMethod: "kubernetes" };
@@ -182,18 +205,9 @@ function readKubernetesAuth(raw: Raw, at: KeyPath, report: Report): StoreAuth {
   else fields["role"] = role;
   const mount = asText(raw["mountPath"])?.replace(/^\/+|\/+$/g, "");
   if (mount !== undefined && mount !== "" && mount !== "kubernetes") fields["authMount"] = mount;
-  const secretRef = asMap(raw["secretRef"]);
-  const secretFile = secretRef === undefined ? undefined : mountedSecretFile(secretRef, "token");
-  if (secretFile !== undefined) {
-    // The token the store names, not the pod's own: another identity would be the wrong role.
-    fields["jwtFile"] = secretFile;
-    report.warn(
-      [...at, "secretRef"],
-      `The JWT is read from jwtFile "${secretFile}": mount Kubernetes Secret "${
-        asText(secretRef!["name"])
-      }" there (the sidecar does not read Secrets through the Kubernetes API)`,
-    );
-  } else if (raw["serviceAccountRef"] !== undefined) {
+  // The token the store names, not the pod's own: another identity would be the wrong role.
+  const secretFile = jwtFromSecretRef(raw, at, report, fields);
+  if (secretFile === undefined && raw["serviceAccountRef"] !== undefined) {
     const account = asText(asMap(raw["serviceAccountRef"])?.["name"]) ?? "";
     report.warn(
       [...at, "serviceAccountRef"],
@@ -213,16 +227,7 @@ function readJwtAuth(raw: Raw, at: KeyPath, report: Report): StoreAuth {
   } else fields["role"] = role;
   const mount = asText(raw["path"])?.replace(/^\/+|\/+$/g, "");
   if (mount !== undefined && mount !== "" && mount !== "jwt") fields["authMount"] = mount;
-  const secretRef = asMap(raw["secretRef"]);
-  const secretFile = secretRef === undefined ? undefined : mountedSecretFile(secretRef, "token");
-  if (secretFile !== undefined) {
-    fields["jwtFile"] = secretFile;
-    report.warn(
-      [...at, "secretRef"],
-      `The JWT is read from jwtFile "${secretFile}": mount Kubernetes Secret "${
-        asText(secretRef!["name"])
-      }" there (the sidecar does not read Secrets through the Kubernetes API)`,
-    );
+  if (jwtFromSecretRef(raw, at, report, fields) !== undefined) {
     return { method: "jwt", fields, envFields: {}, path: at };
   }
   fields["jwtFile"] = STORE_DEFAULTS.kubernetesJwtFile;
