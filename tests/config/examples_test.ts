@@ -1,6 +1,8 @@
 import { assertEquals, assertStrictEquals } from "../support/assert.ts";
 import { loadConfig, type Plan } from "../../src/config/mod.ts";
 import { envOf } from "./_helpers.ts";
+import { vaultCallKey, vaultCallsOf } from "../../src/sync/mod.ts";
+import { parse } from "../../src/template/mod.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const FIXTURES = `${HERE}fixtures`;
@@ -127,4 +129,24 @@ Deno.test("examples/config-approle.yaml loads", async () => {
 Deno.test("examples/config-credential-sets.yaml loads", async () => {
   const plan = await load(`${EXAMPLES}/config-credential-sets.yaml`);
   assertEquals(Object.keys(plan.credentials), ["default", "team-a", "team-b"]);
+});
+
+Deno.test("examples/config-dynamic.yaml loads: kubernetes auth, keyless secrets, one call per set", async () => {
+  const plan = await load(`${EXAMPLES}/config-dynamic.yaml`, envOf());
+  assertStrictEquals(plan.credentials["default"]?.method, "kubernetes");
+  assertEquals(plan.secrets.map((s) => [s.name, s.key, s.revokeOnStop]), [
+    ["db-creds", undefined, true],
+    ["tls", undefined, false],
+  ]);
+  // Every template of a secret makes the same call: one response for the whole set of files.
+  const calls = plan.secrets.map((s) =>
+    new Set(
+      s.templates.flatMap((t) =>
+        vaultCallsOf(parse(t.source, { name: t.name })).map((c) =>
+          vaultCallKey(c.fn, c.path, c.args)
+        )
+      ),
+    ).size
+  );
+  assertEquals(calls, [1, 1]);
 });
