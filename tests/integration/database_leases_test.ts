@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertNoLeaks, auditRequests } from "./sync_support.ts";
 import { configYaml } from "../support/config_yaml.ts";
-import { startOpenBao } from "../support/openbao.ts";
+import { freePort, startOpenBao } from "../support/openbao.ts";
 import { configureDatabaseEngine } from "../support/openbao_database.ts";
 import { type Postgres, requirePostgres, startPostgres } from "../support/postgres.ts";
 import { pollUntil } from "../support/poll.ts";
@@ -144,5 +144,67 @@ Deno.test({
     const creds = parseEnv(await Deno.readTextFile(out));
     assert(await canLogIn(pg, creds), "the credentials work after once exits");
     assertNoLeaks(once, [creds.password]);
+  },
+});
+
+Deno.test({
+  name:
+    "database credentials: a lease revoked behind the sidecar's back is replaced at its next renewal; metrics show it",
+  ignore,
+  async fn() {
+    await using dir = await tmpDir();
+    await using bao = await startOpenBao();
+    await using pg = await startPostgres(binaries ? { binaries } : {});
+    await configureDatabaseEngine(bao, pg, { defaultTtl: "6s", maxTtl: "5m" });
+    const out = dir.join("db.env");
+    const hook = await snapshotHook(dir.path, out);
+    const config = dir.join("config.yaml");
+    await Deno.writeTextFile(
+      config,
+      configYaml([{
+        name: "db",
+        refreshInterval: "1m",
+        template: { env: TEMPLATE },
+        files: [out],
+        onChange: [{ command: [hook] }],
+      }], { settings: { metrics: undefined, statusFile: dir.join("status") } }),
+    );
+    const port = freePort();
+    await using sidecar = startSidecar({
+      args: ["run", "--config", config],
+      env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, METRICS_PORT: String(port) },
+      permissions: ["-P=sidecar", `--allow-write=${dir.path}`, `--allow-run=${hook}`],
+    });
+    await sidecar.waitFor(
+      async () => (await readIfExists(dir.join("snap-0.at"))) !== undefined,
+      "the first credentials",
+    );
+    const first = parseEnv(await Deno.readTextFile(out));
+    assert(await canLogIn(pg, first));
+    const revokedAt = Date.now();
+    const revoke = await bao.api("PUT", "sys/leases/revoke-prefix/database/creds/app");
+    assertEquals(revoke.status, 204);
+    assert(!(await canLogIn(pg, first)), "revoked credentials stop working at once");
+    await sidecar.waitFor(
+      async () => (await readIfExists(dir.join("snap-1.at"))) !== undefined,
+      "new credentials after the revocation",
+      15_000,
+    );
+    const replacedIn = Number(await Deno.readTextFile(dir.join("snap-1.at"))) - revokedAt;
+    const second = parseEnv(await Deno.readTextFile(out));
+    assert(second.user !== first.user);
+    assert(await canLogIn(pg, second), "the replacement works");
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert(/lease_events_total\{secret="db",event="renew_failed"\} 1/.test(metrics), metrics);
+    assert(/lease_events_total\{secret="db",event="issued"\} 2/.test(metrics), metrics);
+    const expiry = Number(
+      metrics.match(/lease_expiry_timestamp_seconds\{secret="db"\} (\S+)/)?.[1],
+    );
+    assert(expiry * 1000 > Date.now() && expiry * 1000 < Date.now() + 7_000, `expiry ${expiry}`);
+    assert(!metrics.includes(second.password) && !metrics.includes("database/creds/app/"));
+    const status = JSON.parse(await Deno.readTextFile(dir.join("status")));
+    assertEquals(status.ready, true);
+    assertNoLeaks(sidecar, [first.password, second.password]);
+    console.log(`revoked credentials replaced ${replacedIn} ms after the revocation (TTL 6 s)`);
   },
 });
