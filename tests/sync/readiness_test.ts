@@ -39,3 +39,15 @@ Deno.test("computeReadiness() turns ready, then false again when a secret goes s
 Deno.test("computeReadiness() with no secrets is ready", () => {
   assertEquals(computeReadiness([], new Map(), 0).ready, true);
 });
+
+Deno.test("computeReadiness() is not ready while a secret's lease or certificate has ended", () => {
+  const s = states([
+    { name: "a", lastSuccess: 100, consecutiveFailures: 0, expiresAt: 600 },
+    { name: "b", lastSuccess: 100, consecutiveFailures: 0 },
+  ]);
+  assertEquals(computeReadiness(secrets, s, 599).ready, true);
+  const ended = computeReadiness(secrets, s, 600);
+  assertEquals(ended.ready, false);
+  assertEquals(ended.secrets.map((x) => x.status), ["expired", "ok"]);
+  assertEquals(ended.reason, "1 secret(s) with an expired lease or certificate");
+});
