@@ -197,9 +197,14 @@ export class DynamicSecrets {
           : "lease_not_renewable";
       }
     }
-    const body = isWrite(call)
+    let body = isWrite(call)
       ? await client.writePath(call.path, writeBody(call), options)
       : await read(call.path);
+    // A read shared with another secret within the share window: a lease is never shared (one
+    // secret's revokeOnStop would revoke the other's credentials), so read again for this one.
+    if (!isWrite(call) && this.#leaseHeldByOther(secret, body)) {
+      body = await client.readPath(call.path, options);
+    }
     const entry = await this.#entry(call, body, this.#clock.now());
     if (entry) {
       held.set(key, entry);
@@ -214,6 +219,16 @@ export class DynamicSecrets {
       held.delete(key);
     }
     return body;
+  }
+
+  #leaseHeldByOther(secret: string, body: Record<string, unknown>): boolean {
+    const leaseId = body.lease_id;
+    if (typeof leaseId !== "string" || leaseId === "") return false;
+    for (const [name, held] of this.#held) {
+      if (name === secret) continue;
+      for (const h of held.values()) if (h.leaseId === leaseId) return true;
+    }
+    return false;
   }
 
   /** Renews a held lease; `false` when the server refused (ask again), throws when transient. */

@@ -146,3 +146,22 @@ Deno.test("DynamicSecrets does not hold plain reads: they are read at every sync
   assertEquals(reads, 2);
   assertEquals(dynamic.summary("app"), { count: 0 });
 });
+
+Deno.test("DynamicSecrets never lets two secrets hold one lease, even from a shared read", async () => {
+  const clock = new FakeClock();
+  const dynamic = new DynamicSecrets({ clock });
+  const server = databaseServer(clock, 60, 600);
+  let shared: Promise<Record<string, unknown>> | undefined;
+  const sharedRead = (path: string) => shared ??= server.client.readPath(path);
+  const user = async (secret: string) => {
+    const bodies = await dynamic.resolve(secret, [DB], server.client, {}, sharedRead);
+    return (bodies.get(vaultCallKey(DB.fn, DB.path, DB.args))!.data as { username: string })
+      .username;
+  };
+  assertEquals(await user("a"), "user-1");
+  assertEquals(await user("b"), "user-2", "b reads its own credentials");
+  await dynamic.revoke("a", server.client);
+  assertEquals(server.calls.filter((c) => c.startsWith("revoke")), [
+    "revoke database/creds/app/lease-1",
+  ]);
+});
