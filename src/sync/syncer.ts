@@ -5,6 +5,7 @@
  * @module
  */
 import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { getLogger } from "@logtape/logtape";
 import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
 import { type Span, type SpanAttributes, TRACER_NAME, withSpan } from "../observe/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK } from "../resilience/mod.ts";
@@ -119,6 +120,7 @@ interface Compiled {
 }
 
 const ENCODER = new TextEncoder();
+const log = getLogger(["secrets-sync", "sync"]);
 
 /**
  * Syncs secrets. Templates are parsed once per secret (again only when they change).
@@ -137,6 +139,8 @@ export class Syncer {
   #reads: SharedReads;
   #compiled = new Map<string, Compiled>();
   #dynamic: DynamicSecrets;
+  /** The KV v2 version each secret's files were last rendered from (never go back one). */
+  #rendered = new Map<string, { version: number; createdMs: number }>();
   /** Secrets that looked for a certificate of a previous run already (once per process). */
   #adoptionTried = new Set<string>();
 
@@ -193,6 +197,7 @@ export class Syncer {
     this.#compiled.delete(name);
     this.#dynamic.forget(name);
     this.#adoptionTried.delete(name);
+    this.#rendered.delete(name);
   }
 
   /**
@@ -246,6 +251,20 @@ export class Syncer {
       return failed("render", error);
     }
     const adoption = await this.#adopt(secret, compiled);
+    const ok = (files: FileOutcome[], hooks: HookResult[], version?: number): SyncResult => {
+      const result: SyncResult = {
+        status: "ok",
+        secret: secret.name,
+        files,
+        changed: files.some((f) => f.result === "written"),
+        hooks,
+        durationMs: this.#clock.now() - started,
+      };
+      if (version !== undefined) result.version = version;
+      const leases = this.#dynamic.summary(secret.name);
+      if (leases.count > 0) result.leases = leases;
+      return result;
+    };
     let read: ReadOutput;
     let rendered: RenderedFile[];
     for (let attempt = 0;; attempt++) {
@@ -273,26 +292,47 @@ export class Syncer {
       }
       break;
     }
+    const older = this.#olderThanRendered(secret, read.data);
+    if (older !== undefined) {
+      log.info(
+        "{secret}: read version {version}, older than version {rendered} its files hold " +
+          "(a standby behind the leader?); files kept",
+        { secret: secret.name, version: read.data.version, rendered: older },
+      );
+      return ok(secret.files.map((f) => ({ path: f.path, result: "unchanged" })), [], older);
+    }
     let files: FileOutcome[];
     try {
       files = await this.#write(secret, rendered, signal);
     } catch (error) {
       return failed("write", error);
     }
+    this.#remember(secret, read.data);
     const changed = files.some((f) => f.result === "written");
     const hooks = changed ? await this.#hooks(secret, signal) : [];
-    const result: SyncResult = {
-      status: "ok",
-      secret: secret.name,
-      files,
-      changed,
-      hooks,
-      durationMs: this.#clock.now() - started,
-    };
-    if (read.data.version !== undefined) result.version = read.data.version;
-    const leases = this.#dynamic.summary(secret.name);
-    if (leases.count > 0) result.leases = leases;
-    return result;
+    return ok(files, hooks, read.data.version);
+  }
+
+  /**
+   * The version the files hold when `data` is an older version of the same secret (a standby or
+   * replica behind the leader); `undefined` when it may be written. A lower version created
+   * later is a secret deleted and created again, and is written.
+   */
+  #olderThanRendered(secret: SecretPlan, data: SecretData): number | undefined {
+    if (secret.version !== undefined || data.version === undefined) return undefined;
+    const last = this.#rendered.get(secret.name);
+    if (!last || data.version >= last.version) return undefined;
+    const created = Date.parse(String(data.metadata?.created_time ?? ""));
+    return Number.isNaN(created) || created <= last.createdMs ? last.version : undefined;
+  }
+
+  #remember(secret: SecretPlan, data: SecretData): void {
+    if (secret.version !== undefined || data.version === undefined) return;
+    const created = Date.parse(String(data.metadata?.created_time ?? ""));
+    this.#rendered.set(secret.name, {
+      version: data.version,
+      createdMs: Number.isNaN(created) ? -Infinity : created,
+    });
   }
 
   /**

@@ -342,3 +342,39 @@ Deno.test("Syncer.sync() without key renders from secret reads alone, each call 
   assertEquals(files.get("/tmp/never-written/db.env"), "u1:p1");
   assertEquals(reads, ["path:database/creds/app"], "no KV read, one read for both calls");
 });
+
+Deno.test("Syncer.sync() never goes back a version: an older one (a lagging standby) keeps the files", async () => {
+  const at = (iso: string) => ({ created_time: iso });
+  const data: Record<string, SecretData> = {
+    "secret/app/db": { data: { password: "v3" }, version: 3, metadata: at("2026-12-02T10:03:00Z") },
+  };
+  const { reader } = memoryReader(data);
+  const { sink, files } = memorySink();
+  const hooks = hookRecorder();
+  const clock = new FakeClock();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hooks.runHooks, clock });
+  const secret = secretPlan();
+  assertEquals((await syncer.sync(secret)).status, "ok");
+  assertEquals(files.get("/tmp/never-written/db.env"), "PASSWORD=v3\n");
+  data["secret/app/db"] = {
+    data: { password: "v2" },
+    version: 2,
+    metadata: at("2026-12-02T10:02:00Z"),
+  };
+  await clock.tick(10_000); // past the read-share window
+  const older = await syncer.sync(secret);
+  assert(older.status === "ok");
+  assertEquals([older.changed, older.version], [false, 3]);
+  assertEquals(files.get("/tmp/never-written/db.env"), "PASSWORD=v3\n", "the newer file stays");
+  // Deleted and created again: version 1, created later — written.
+  data["secret/app/db"] = {
+    data: { password: "new" },
+    version: 1,
+    metadata: at("2026-12-02T11:00:00Z"),
+  };
+  await clock.tick(10_000);
+  const recreated = await syncer.sync(secret);
+  assert(recreated.status === "ok" && recreated.changed);
+  assertEquals(files.get("/tmp/never-written/db.env"), "PASSWORD=new\n");
+  assertEquals(hooks.runs.length, 0);
+});
