@@ -95,16 +95,19 @@ Deno.test({
       const replacedAfter = secondAt - firstAt;
       assert(replacedAfter < 20_000, `replaced before the 20 s max TTL (${replacedAfter} ms)`);
       assert(replacedAfter > 15_000, `the lease was renewed up to its cap (${replacedAfter} ms)`);
-      const renewals = (await auditRequests(audit)).filter((e) =>
-        e.request?.path === "sys/leases/renew"
+      const requests = await auditRequests(audit);
+      const renewals = requests.filter((e) => e.request?.path === "sys/leases/renew");
+      const issuedAt = Date.parse(
+        requests.find((e) => e.request?.path === "database/creds/app")?.time ?? "",
       );
+      const renewedAfter = renewals.map((e) => ((Date.parse(e.time ?? "") - issuedAt) / 1000));
       assert(renewals.length >= 3, `renewed while it could be (${renewals.length} renewals)`);
       const current = parseEnv(await Deno.readTextFile(out));
       assertEquals(current, second, "file and hook saw the same credentials");
       assertNoLeaks(sidecar, [first.password, second.password]);
       console.log(
         `credentials replaced ${replacedAfter} ms after the first (max TTL 20 s, TTL 6 s), ` +
-          `${renewals.length} renewals before`,
+          `renewals at ${renewedAfter.map((t) => t.toFixed(2)).join(", ")} s after issue`,
       );
       sidecar.kill("SIGTERM");
       assertEquals((await sidecar.status).code, 0);

@@ -16,6 +16,8 @@ export { pollUntil, sleep } from "../support/poll.ts";
 /** One parsed audit line of OpenBao's file audit device. */
 interface AuditLine {
   type?: string;
+  /** RFC 3339 time the server logged the request. */
+  time?: string;
   request?: { path?: string; operation?: string };
   error?: string;
 }
