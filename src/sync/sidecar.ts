@@ -356,6 +356,11 @@ export class Sidecar {
       this.#runtime = fresh;
       this.#runtime.startClients(this.#controller.signal);
       await previousScheduler.stop();
+      // Secrets that left: their leases go (revokeOnStop) through the clients that hold them.
+      const kept = new Set(next.secrets.map((s) => s.name));
+      const gone = old.secrets.filter((s) => !kept.has(s.name));
+      await previous.revokeLeases(gone.filter((s) => s.revokeOnStop));
+      for (const secret of gone) previous.forget(secret.name);
       previous.close();
       this.#everSynced.clear();
       this.#scheduler = this.#newScheduler(next);

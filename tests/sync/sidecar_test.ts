@@ -247,6 +247,21 @@ Deno.test("Sidecar.reload() applies concurrency and resilience at once with a ne
   await r.sidecar.stop();
 });
 
+Deno.test("Sidecar.reload() with a new engine revokes and forgets the secrets that left through the old one", async () => {
+  const stays = secretPlan({ name: "stays", revokeOnStop: true });
+  const leaves = secretPlan({ name: "leaves", revokeOnStop: true });
+  const r = rig(testPlan([stays, leaves]));
+  await r.sidecar.start(r.controller.signal);
+  await r.clock.tick(0);
+  r.next.plan = testPlan([stays], { concurrency: 2 });
+  assertEquals(await r.sidecar.reload(), "applied");
+  assertEquals(r.runtimes[0]!.revoked, ["leaves"]);
+  assertEquals(r.runtimes[0]!.forgotten, ["leaves"]);
+  assertEquals(r.runtimes[1]!.revoked, []);
+  await r.sidecar.stop();
+  assertEquals(r.runtimes[1]!.revoked, ["stays"]);
+});
+
 Deno.test("Sidecar.reload() moves the status file at once and marks the old one not ready", async () => {
   const secrets = [secretPlan({ name: "a" })];
   const r = rig(testPlan(secrets));
