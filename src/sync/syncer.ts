@@ -112,6 +112,8 @@ export interface SyncerOptions {
 
 interface Compiled {
   fingerprint: string;
+  /** The template list it was compiled from: the same array needs no fingerprint. */
+  source: SecretPlan["templates"];
   templates: Map<string, Template>;
   /** Every `secret`/`pkiCert` call of the templates, once per function and arguments. */
   calls: VaultCall[];
@@ -167,9 +169,14 @@ export class Syncer {
    * fail early). Cached by content.
    */
   compile(secret: SecretPlan): Compiled {
-    const fingerprint = JSON.stringify(secret.templates.map((t) => [t.name, t.source]));
     const cached = this.#compiled.get(secret.name);
-    if (cached?.fingerprint === fingerprint) return cached;
+    // Plans are not mutated: the same template list is the same templates (every sync asks).
+    if (cached?.source === secret.templates) return cached;
+    const fingerprint = JSON.stringify(secret.templates.map((t) => [t.name, t.source]));
+    if (cached?.fingerprint === fingerprint) {
+      cached.source = secret.templates;
+      return cached;
+    }
     const templates = new Map<string, Template>();
     const calls = new Map<string, VaultCall>();
     for (const t of secret.templates) {
@@ -187,7 +194,13 @@ export class Syncer {
     }
     const ready = Promise.all([...templates.values()].map((t) => t.prepare())).then(() => {});
     ready.catch(() => {}); // reported by the sync that awaits it
-    const compiled = { fingerprint, templates, calls: [...calls.values()], ready };
+    const compiled = {
+      fingerprint,
+      source: secret.templates,
+      templates,
+      calls: [...calls.values()],
+      ready,
+    };
     this.#compiled.set(secret.name, compiled);
     return compiled;
   }
