@@ -119,6 +119,8 @@ ${
         `  - name: ${name}
     key: ha/${name}
     refreshInterval: 1s
+    # An election takes 2.7-4.4 s (longer on a loaded machine): readiness may not flap for it.
+    maxStaleness: 15s
     template: { data: { out: "PASSWORD={{ .password }}\\n" } }
     files: [{ path: ${dir}/${name}.env }]`
       ).join("\n")
