@@ -61,6 +61,7 @@ export interface AdoptedCertificate {
  */
 export async function adoptCertificate(
   texts: readonly string[],
+  wanted: CertificateRequest = {},
 ): Promise<AdoptedCertificate | undefined> {
   const blocks = texts.flatMap((t) => pemBlocks(t));
   const certPems = [...new Set(blocks.filter((b) => b.label === "CERTIFICATE").map((b) => b.pem))];
@@ -75,6 +76,7 @@ export async function adoptCertificate(
       const key = nodeCrypto.createPrivateKey(keyPem);
       const leaf = certs.find((c) => c.cert.checkPrivateKey(key));
       if (!leaf) continue;
+      if (!covers(leaf.cert, wanted)) return undefined;
       const others = certs.filter((c) => c !== leaf);
       const issuer = others.find((c) => c.cert.subject === leaf.cert.issuer) ?? others[0];
       const validity = {
@@ -96,6 +98,44 @@ export async function adoptCertificate(
     return undefined;
   }
   return undefined;
+}
+
+/** What a `pki/issue` call asks for, from its `k=v` arguments. */
+export interface CertificateRequest {
+  commonName?: string;
+  /** `alt_names`, comma-separated in the call. */
+  altNames?: string[];
+  /** `ip_sans`, comma-separated in the call. */
+  ipSans?: string[];
+}
+
+/** The names a `pki/issue` call's arguments ask for. */
+export function certificateRequest(args: readonly string[]): CertificateRequest {
+  const value = (key: string) => args.find((a) => a.startsWith(`${key}=`))?.slice(key.length + 1);
+  const list = (key: string) => value(key)?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const request: CertificateRequest = {};
+  const commonName = value("common_name");
+  const altNames = list("alt_names");
+  const ipSans = list("ip_sans");
+  if (commonName !== undefined) request.commonName = commonName;
+  if (altNames !== undefined) request.altNames = altNames;
+  if (ipSans !== undefined) request.ipSans = ipSans;
+  return request;
+}
+
+/**
+ * True when the certificate names what the call asks for: a certificate left by a config that
+ * asked for other names is not kept.
+ */
+function covers(cert: import("node:crypto").X509Certificate, wanted: CertificateRequest): boolean {
+  const sans = (cert.subjectAltName ?? "").split(",").map((s) => s.trim());
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
+  const dns = (name: string) => sans.includes(`DNS:${name}`) || cn === name;
+  if (wanted.commonName !== undefined && cn !== wanted.commonName && !dns(wanted.commonName)) {
+    return false;
+  }
+  if (wanted.altNames?.some((n) => !dns(n))) return false;
+  return !wanted.ipSans?.some((ip) => !sans.includes(`IP Address:${ip}`));
 }
 
 /** `0A1B…` → `0a:1b:…`, as Vault prints serial numbers. */

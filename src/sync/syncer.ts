@@ -22,7 +22,7 @@ import {
   type VaultCall,
   vaultCallKey,
 } from "./dynamic_secrets.ts";
-import { adoptCertificate } from "./_certificates.ts";
+import { adoptCertificate, certificateRequest } from "./_certificates.ts";
 
 /**
  * What the syncer needs from a Vault client (one per credential set): KV reads, and the reads,
@@ -372,10 +372,13 @@ export class Syncer {
       writtenAt = Math.max(writtenAt, found.modifiedAt ?? -Infinity);
     }
     const decoder = new TextDecoder();
-    const found = await adoptCertificate([...files.values()].map((b) => decoder.decode(b)));
+    const call = writes[0]!;
+    const found = await adoptCertificate(
+      [...files.values()].map((b) => decoder.decode(b)),
+      certificateRequest(call.args),
+    );
     const now = this.#clock.now();
     if (!found || found.validity.notAfter <= now) return undefined;
-    const call = writes[0]!;
     // The files were last written when the certificate was issued: its lifetime counts from
     // then (a certificate's notBefore is back-dated, 30 s by default in OpenBao).
     const issuedAt = Math.min(now, Math.max(found.validity.notBefore, writtenAt));
