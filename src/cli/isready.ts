@@ -7,8 +7,8 @@
  * listener. Needs nothing but the binary itself.
  *
  * Healthchecks run every few seconds, so this command loads as little as it can: the status-file
- * reader directly (not observe/mod.ts, which loads prom-client), and the config loader only when
- * `STATUS_FILE` is not set.
+ * reader directly (not observe/mod.ts, which loads logging and the HTTP handler), and the config
+ * loader only when `STATUS_FILE` is not set.
  *
  * @module
  */

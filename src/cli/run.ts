@@ -6,7 +6,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, loadConfig, type Plan, renamedEnvVariables } from "../config/mod.ts";
-import { createMetrics } from "../observe/mod.ts";
+import { loadMetrics, NO_METRICS } from "../observe/mod.ts";
 import { type Clock, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import { createDynamicSecrets, Runtime, Sidecar } from "../sync/mod.ts";
 import { checkPlanFiles, preflight, revokeUnneeded } from "./_preflight.ts";
@@ -46,7 +46,11 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   });
   if (typeof started === "number") return started;
   const { plan, redactor } = started;
-  const metrics = createMetrics({ version: VERSION, clock });
+  // Metrics are a restart setting: without the server nothing reads them, and prom-client is not
+  // loaded at all.
+  const metrics = plan.settings.metrics.enabled
+    ? await loadMetrics({ version: VERSION, clock })
+    : NO_METRICS;
   // One for the process: a reload's new runtime keeps the leases and certificates held.
   const dynamic = createDynamicSecrets({ metrics, clock });
   const sidecar = new Sidecar(plan, {

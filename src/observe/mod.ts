@@ -10,12 +10,12 @@
  * @example
  * ```ts
  * import {
- *   createHandler, createMetrics, Redactor, serveObservability, setupLogging,
+ *   createHandler, loadMetrics, Redactor, serveObservability, setupLogging,
  * } from "./src/observe/mod.ts";
  *
  * const redactor = new Redactor();
  * await setupLogging({ level: "info", format: "json", redactor });
- * const metrics = createMetrics({ version: "1.0.0" });
+ * const metrics = await loadMetrics({ version: "1.0.0" }); // or NO_METRICS when not served
  * const server = serveObservability(
  *   createHandler({ readiness: () => scheduler.readiness(), liveness, metrics }),
  *   { hostname: "0.0.0.0", port: 9090, signal },
@@ -31,7 +31,8 @@ export { formatJsonLine, formatPrettyLine } from "./log_format.ts";
 export type { LogFormat } from "./log_format.ts";
 export { LOG_CATEGORY, parseLogLevel, resetLogging, setupLogging } from "./logging.ts";
 export type { LogLevelSetting, SetupLoggingOptions } from "./logging.ts";
-export { createMetrics } from "./metrics.ts";
+// Types only: metrics.ts loads prom-client, which only a process serving /metrics needs.
+export { loadMetrics, NO_METRICS } from "./load_metrics.ts";
 export type {
   AuthResult,
   CreateMetricsOptions,

@@ -1,6 +1,7 @@
 import { assertEquals, assertFalse, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { Registry } from "prom-client";
 import { createMetrics, type Metrics } from "../../src/observe/metrics.ts";
+import { loadMetrics, NO_METRICS } from "../../src/observe/load_metrics.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { checkMetrics, requirePromlint } from "../support/promlint.ts";
 
@@ -175,3 +176,19 @@ for (const [what, text, { code, finding }] of BAD_EXPOSITIONS) {
     },
   });
 }
+
+Deno.test("loadMetrics() loads prom-client and exposes the same metrics as createMetrics()", async () => {
+  const metrics = await loadMetrics({ version: "1.2.3" });
+  metrics.recordFetchSuccess("db");
+  const text = await metrics.text();
+  assertMatch(text, /^secret_fetch_total\{secret="db",status="success"\} 1$/m);
+  assertMatch(text, /^secrets_sync_build_info\{version="1\.2\.3",.*\} 1$/m);
+});
+
+Deno.test("NO_METRICS accepts every record and exposes nothing", async () => {
+  NO_METRICS.recordFetchSuccess("db");
+  NO_METRICS.observeSyncDuration("db", 0.1);
+  NO_METRICS.recordSyncSuccess("db", 1_000);
+  NO_METRICS.removeSecret("db");
+  assertEquals(await NO_METRICS.text(), "");
+});

@@ -7,7 +7,8 @@ import { assert, assertEquals } from "../support/assert.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { secretPlan, testPlan } from "./_fixtures.ts";
 import type { Plan, SecretPlan } from "../../src/config/plan.ts";
-import { createMetrics, type ReadinessSnapshot } from "../../src/observe/mod.ts";
+import type { ReadinessSnapshot } from "../../src/observe/mod.ts";
+import { createMetrics } from "../../src/observe/metrics.ts";
 import { HEARTBEAT_MS, Sidecar, type SidecarRuntime, type SyncResult } from "../../src/sync/mod.ts";
 
 /** A runtime that records what the sidecar asks of it and answers syncs as told. */
