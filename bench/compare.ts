@@ -11,7 +11,8 @@
  * - **change → file**: a secret changed in Vault at a random moment, until its file holds the new
  *   value (median and p99 over 100 changes; changes run in parallel lanes on distinct secrets).
  *
- * Prints a table with the ratios (secrets-sync / Agent) and writes JSON. Both contenders run against
+ * Prints a table with the ratios (secrets-sync / Agent) and writes JSON and an SVG chart (cold start
+ * and idle RSS against N, one line per contender; same name as the JSON, `.svg`). Both contenders run against
  * the same real OpenBao dev server; the Agent is `bao agent` of that same binary.
  *
  * `--scale` instead runs one contender (secrets-sync) with 5,000 secrets at a 60 s interval and
@@ -24,6 +25,8 @@
  * - flags: `--n=1,100` `--cold=10` `--window=300` `--changes=100` `--lanes=10` `--interval=10`
  *   `--out=compare.json` `--cpu-prof=DIR` (profile the sidecar's steady phase)
  *   `--sidecar-flags="--v8-flags=--max-semi-space-size=1"` (extra Deno flags for the sidecar)
+ * - `deno run -A bench/compare.ts --chart-from=compare-quick.json [--out=chart.svg]` — only redraw
+ *   the chart of an earlier run's JSON
  * - `deno run -A bench/compare.ts --scale [--n=5000] [--interval=60] [--window=300]`
  *
  * @module
@@ -40,6 +43,7 @@ import {
   scrape,
   sleep,
 } from "./_measure.ts";
+import { type ChartSeries, compareChart } from "./_chart.ts";
 import {
   agentRunner,
   expectedContent,
@@ -389,6 +393,34 @@ async function compareOne(count: number, runners: Runner[], notes: Map<string, s
   return results;
 }
 
+/** The chart's series: each contender's median cold start and RSS 60 s after ready, per N. */
+function chartSeries(all: Record<string, Record<string, ContenderResult>>): ChartSeries[] {
+  const names = [...new Set(Object.values(all).flatMap((r) => Object.keys(r)))];
+  return names.map((name) => ({
+    name,
+    points: Object.entries(all).flatMap(([count, results]) => {
+      const r = results[name];
+      return r?.available
+        ? [{ n: Number(count), startMs: r.cold?.medianMs, rssMiB: r.steady?.rssAfter60sMiB }]
+        : [];
+    }),
+  }));
+}
+
+/** Chart caption: when, where and how the figures were measured. */
+function chartCaption(
+  date: string,
+  machine: Record<string, string | number>,
+  command: string,
+): string[] {
+  const when = date.slice(0, 16).replace("T", " ");
+  return [`${when} UTC · ${machine.nproc} CPUs · Deno ${machine.deno}`, command];
+}
+
+function svgPath(json: string): string {
+  return json.replace(/\.json$/, "") + ".svg";
+}
+
 function log(message: string) {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
@@ -498,7 +530,17 @@ async function scale(count: number) {
 // Main
 
 const command = `deno run -A bench/compare.ts ${Deno.args.join(" ")}`.trim();
-if (scaleMode) {
+const chartFrom = flag("chart-from");
+if (chartFrom !== undefined) {
+  const earlier = JSON.parse(await Deno.readTextFile(chartFrom));
+  const date = earlier.date ?? (await Deno.stat(chartFrom)).mtime?.toISOString() ?? "";
+  const svg = compareChart(chartSeries(earlier.results), {
+    caption: chartCaption(date, earlier.machine, earlier.command),
+  });
+  const out = flag("out") ?? svgPath(chartFrom);
+  await Deno.writeTextFile(out, svg);
+  console.log(`SVG: ${out}`);
+} else if (scaleMode) {
   const runs = [];
   for (const count of options.counts) runs.push(await scale(count));
   const result = { command, mode: "scale", options, runs, machine: await machine() };
@@ -512,18 +554,25 @@ if (scaleMode) {
     if (why) notes.set(r.name, why);
   }
   const all: Record<string, Record<string, ContenderResult>> = {};
+  const date = new Date().toISOString();
+  const host = await machine();
   for (const count of options.counts) {
     all[String(count)] = await compareOne(count, runners, notes);
     // Write as we go: a long run that dies still leaves the finished sizes.
     const result = {
       command,
       mode: quick ? "quick" : "full",
+      date,
       options,
       results: all,
-      machine: await machine(),
+      machine: host,
     };
     await Deno.writeTextFile(options.out, JSON.stringify(result, null, 2) + "\n");
+    await Deno.writeTextFile(
+      svgPath(options.out),
+      compareChart(chartSeries(all), { caption: chartCaption(date, host, command) }),
+    );
   }
   console.log(table(all));
-  console.log(`\nJSON: ${options.out}`);
+  console.log(`\nJSON: ${options.out}\nSVG: ${svgPath(options.out)}`);
 }
