@@ -3,7 +3,8 @@
  * source file (src/ files by path, npm packages by package name, the rest as "(deno runtime)",
  * "(garbage collector)", "(idle)"…), highest first.
  *
- * Run: `deno run -A bench/_cpuprofile.ts PROFILE.cpuprofile [top=25]`
+ * Run: `deno run -A bench/_cpuprofile.ts PROFILE.cpuprofile [top=25]`; with `--phases`, busy time
+ * per start-up phase instead (config, permission checks, module evaluation, first sync…).
  *
  * @example
  * ```ts
@@ -65,6 +66,75 @@ export function summarise(profile: CpuProfile) {
   };
 }
 
+/** A start-up phase: the first frame on a sample's stack (from the leaf up) that matches. */
+export interface Phase {
+  name: string;
+  /** Matches a frame by function name and source URL. */
+  test: (functionName: string, url: string) => boolean;
+}
+
+/** The phases of `src/main.ts run` before and around the first sync. */
+export const START_UP_PHASES: Phase[] = [
+  {
+    name: "first sync: read, render, write",
+    test: (f, u) => /src\/(sync|vault|sink|template)\//.test(u) && f !== "",
+  },
+  { name: "config: YAML + zod", test: (f) => f === "loadConfig" || f === "parseConfig" },
+  { name: "permission checks", test: (f) => f === "preflight" || f === "checkPlanFiles" },
+  { name: "logging set-up", test: (f) => f === "setupLogging" },
+  {
+    name: "sidecar start (timers, server, status)",
+    test: (_f, u) => /src\/(sync|observe)\//.test(u),
+  },
+  { name: "module evaluation (top-level code)", test: (f, u) => f === "" && u !== "" },
+  {
+    name: "npm/Node compat loading (require, polyfills)",
+    test: (f, u) => /^(ext:|node:)/.test(u) && /require|Module|load/i.test(f),
+  },
+];
+
+/**
+ * Busy time per phase (stacks matched from the leaf up against `phases`, in order), plus V8's own
+ * buckets ("(garbage collector)", "(program)" = compiling and other VM work), ms; and when each
+ * phase was first seen, ms after the profile started.
+ */
+export function phases(profile: CpuProfile, list: Phase[] = START_UP_PHASES) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const phaseOf = new Map<number, string>();
+  const classify = (id: number): string => {
+    const known = phaseOf.get(id);
+    if (known !== undefined) return known;
+    const leaf = byId.get(id)!.callFrame;
+    let name: string | undefined;
+    if (!leaf.url && leaf.functionName.startsWith("(")) name = leaf.functionName;
+    for (
+      let at: number | undefined = id;
+      name === undefined && at !== undefined;
+      at = parent.get(at)
+    ) {
+      const { functionName, url } = byId.get(at)!.callFrame;
+      name = list.find((p) => p.test(functionName, url))?.name;
+    }
+    name ??= "other JavaScript (Deno runtime, promise glue)";
+    phaseOf.set(id, name);
+    return name;
+  };
+  const busy = new Map<string, number>();
+  const first = new Map<string, number>();
+  let t = 0;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    const name = classify(id);
+    busy.set(name, (busy.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    if (!first.has(name)) first.set(name, t / 1000);
+  });
+  return [...busy].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).map((
+    [name, ms],
+  ) => ({ name, ms, firstMs: first.get(name)! }));
+}
+
 if (import.meta.main) {
   const [file, topArg] = Deno.args;
   if (!file) {
@@ -72,6 +142,24 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const top = Number(topArg ?? 25);
+  if (Deno.args.includes("--phases")) {
+    const profile = JSON.parse(await Deno.readTextFile(file));
+    const rows = phases(profile);
+    const total = rows.reduce((a, r) => a + r.ms, 0);
+    console.log(
+      `busy ${total.toFixed(0)} ms of ${
+        ((profile.endTime - profile.startTime) / 1000).toFixed(0)
+      } ms profiled`,
+    );
+    for (const r of rows) {
+      console.log(
+        `${r.ms.toFixed(0).padStart(6)} ms ${
+          (r.ms / total * 100).toFixed(1).padStart(5)
+        } %  first at ${r.firstMs.toFixed(0).padStart(5)} ms  ${r.name}`,
+      );
+    }
+    Deno.exit(0);
+  }
   const { totalMs, byFunction, byFile } = summarise(JSON.parse(await Deno.readTextFile(file)));
   const busy = byFile.filter(([k]) => k !== "(idle)").reduce((a, [, v]) => a + v, 0);
   console.log(`profile ${(totalMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(2)} s`);

@@ -80,6 +80,7 @@ async function startOnce(
   variant: Variant,
   setup: { dir: string; address: string; token: string; secrets: SeededSecret[] },
   expected: Map<string, string>,
+  idleSeconds = options.idleSeconds,
 ): Promise<Sample> {
   const out = `${setup.dir}/out`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
@@ -124,8 +125,8 @@ async function startOnce(
     rssReadyMiB: (await rssKiB(child.pid)) / 1024,
     cpuReadyS: await cpuSeconds(child.pid),
   };
-  if (options.idleSeconds > 0) {
-    await sleep(options.idleSeconds * 1000);
+  if (idleSeconds > 0) {
+    await sleep(idleSeconds * 1000);
     sample.rssIdleMiB = (await rssKiB(child.pid)) / 1024;
     sample.cpuIdleS = (await cpuSeconds(child.pid)) - sample.cpuReadyS;
   }
@@ -152,6 +153,7 @@ for (const [i, v] of variants.entries()) {
     v,
     { dir: `${dir.path}/${i}`, address: bao.address, token: bao.rootToken, secrets },
     expected,
+    0,
   );
 }
 for (let round = 0; round < options.rounds; round++) {
