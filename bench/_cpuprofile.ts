@@ -66,35 +66,38 @@ export function summarise(profile: CpuProfile) {
   };
 }
 
-/** A start-up phase: the first frame on a sample's stack (from the leaf up) that matches. */
+/** A start-up phase: a sample belongs to the first phase (in list order) matching any frame. */
 export interface Phase {
   name: string;
   /** Matches a frame by function name and source URL. */
   test: (functionName: string, url: string) => boolean;
 }
 
-/** The phases of `src/main.ts run` before and around the first sync. */
+/** The phases of `src/main.ts run` up to and around the first sync. */
 export const START_UP_PHASES: Phase[] = [
   {
-    name: "first sync: read, render, write",
-    test: (f, u) => /src\/(sync|vault|sink|template)\//.test(u) && f !== "",
+    name: "module evaluation (top-level code of src/ and npm modules)",
+    test: (f, u) => f === "" && /^(file|npm):/.test(u),
+  },
+  {
+    name: "npm/Node compat loading (require, polyfills)",
+    test: (f, u) => /^(ext:|node:)/.test(u) && /require|Module|load/i.test(f),
   },
   { name: "config: YAML + zod", test: (f) => f === "loadConfig" || f === "parseConfig" },
   { name: "permission checks", test: (f) => f === "preflight" || f === "checkPlanFiles" },
   { name: "logging set-up", test: (f) => f === "setupLogging" },
   {
-    name: "sidecar start (timers, server, status)",
-    test: (_f, u) => /src\/(sync|observe)\//.test(u),
+    name: "first syncs: read, render, write",
+    test: (f, u) => f !== "" && /src\/(vault|sink|template)\/|src\/sync\/(runtime|syncer)/.test(u),
   },
-  { name: "module evaluation (top-level code)", test: (f, u) => f === "" && u !== "" },
   {
-    name: "npm/Node compat loading (require, polyfills)",
-    test: (f, u) => /^(ext:|node:)/.test(u) && /require|Module|load/i.test(f),
+    name: "sidecar start (scheduler, server, status)",
+    test: (_f, u) => /src\/(sync|observe)\//.test(u),
   },
 ];
 
 /**
- * Busy time per phase (stacks matched from the leaf up against `phases`, in order), plus V8's own
+ * Busy time per phase (the first of `phases` matching any frame of a sample's stack), plus V8's own
  * buckets ("(garbage collector)", "(program)" = compiling and other VM work), ms; and when each
  * phase was first seen, ms after the profile started.
  */
@@ -109,14 +112,11 @@ export function phases(profile: CpuProfile, list: Phase[] = START_UP_PHASES) {
     const leaf = byId.get(id)!.callFrame;
     let name: string | undefined;
     if (!leaf.url && leaf.functionName.startsWith("(")) name = leaf.functionName;
-    for (
-      let at: number | undefined = id;
-      name === undefined && at !== undefined;
-      at = parent.get(at)
-    ) {
-      const { functionName, url } = byId.get(at)!.callFrame;
-      name = list.find((p) => p.test(functionName, url))?.name;
+    const frames: Array<{ functionName: string; url: string }> = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      frames.push(byId.get(at)!.callFrame);
     }
+    name ??= list.find((p) => frames.some((f) => p.test(f.functionName, f.url)))?.name;
     name ??= "other JavaScript (Deno runtime, promise glue)";
     phaseOf.set(id, name);
     return name;

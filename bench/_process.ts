@@ -97,14 +97,27 @@ export function spawnLogged(
   };
 }
 
-/** Command line of the sidecar as users run it: `deno run -P=sidecar src/main.ts …`. */
+/**
+ * The Deno flags of `deno task run` in `<root>/deno.json` — the words between `deno run` and
+ * `src/main.ts`, e.g. `["-P=sidecar", "--no-prompt", "--v8-flags=…"]` — so that benchmarks run
+ * the sidecar with exactly the permission set and V8 flags users get.
+ */
+export function runTaskFlags(root: string = ROOT): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)).tasks;
+  const words = String(tasks.run).split(/\s+/);
+  if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "src/main.ts") {
+    throw new Error(`Cannot read the flags of "deno task run": ${tasks.run}`);
+  }
+  return words.slice(2, -1);
+}
+
+/** Command line of the sidecar as users run it: `deno task run …` = `deno run -P=sidecar … src/main.ts …`. */
 export function sidecarCommand(args: string[], extraDenoFlags: string[] = []): [string, string[]] {
   const main = new URL("../src/main.ts", import.meta.url).pathname;
   return [Deno.execPath(), [
     "run",
     "--quiet",
-    "--no-prompt",
-    "-P=sidecar",
+    ...runTaskFlags(),
     ...extraDenoFlags,
     main,
     ...args,

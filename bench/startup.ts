@@ -9,8 +9,9 @@
  * Run:
  * - `deno run -A bench/startup.ts` — this tree, N=1, 10 rounds, metrics off
  * - `--variant=LABEL=ROOT[|DENO FLAGS]` (repeatable): ROOT holds `src/main.ts` and `deno.json`
- *   (e.g. an exported copy of main: `git archive main | tar -x -C /tmp/base`), DENO FLAGS are
- *   space-separated, e.g. `--variant='semi1=.|--v8-flags=--max-semi-space-size=1'`
+ *   (e.g. an exported copy of main: `git archive main | tar -x -C /tmp/base`); the sidecar runs
+ *   with the flags of ROOT's `deno task run`, then DENO FLAGS (space-separated; V8 flags add up:
+ *   Deno appends each `--v8-flags=`), e.g. `--variant='semi1=.|--v8-flags=--max-semi-space-size=1'`
  * - `--n=1` `--rounds=10` `--idle=0` (seconds to wait after ready before the second RSS/CPU
  *   sample) `--interval=10` (refresh interval, s) `--metrics` (serve /metrics on a free port)
  *   `--out=FILE.json`
@@ -20,7 +21,7 @@
 import { startOpenBao } from "../tests/support/openbao.ts";
 import { tmpDir } from "../tests/support/tmp_dir.ts";
 import { cpuSeconds, freePort, machine, median, rssKiB, sleep } from "./_measure.ts";
-import { spawnLogged } from "./_process.ts";
+import { runTaskFlags, spawnLogged } from "./_process.ts";
 import { expectedContent, secretsSyncConfig, type SeededSecret } from "./_runners.ts";
 
 function flag(name: string): string | undefined {
@@ -99,8 +100,7 @@ async function startOnce(
   await using child = spawnLogged(Deno.execPath(), [
     "run",
     "--quiet",
-    "--no-prompt",
-    "-P=sidecar",
+    ...runTaskFlags(variant.root),
     ...variant.denoFlags,
     `${variant.root}src/main.ts`,
     "run",
