@@ -188,22 +188,47 @@ function hasPort(host: string): boolean {
 
 const ORDER: readonly PermissionName[] = ["read", "write", "net", "env", "run", "sys"];
 
+/** Whether another value in `values` covers `value`: linear in the value's length, not in `values`. */
+function coveredByAnother(
+  name: PermissionName,
+  value: string,
+  values: ReadonlySet<string>,
+): boolean {
+  const other = (outer: string) =>
+    outer !== value && values.has(outer) && covers(name, outer, value);
+  if (other("")) return true;
+  const separator = name === "read" || name === "write" ? "/" : name === "net" ? ":" : undefined;
+  if (separator === undefined) return false;
+  if (separator === "/" && other("/")) return true;
+  // covers() accepts only an outer value that ends at (or just after) a separator of `value`.
+  for (let k = value.indexOf(separator); k !== -1; k = value.indexOf(separator, k + 1)) {
+    if (other(value.slice(0, k)) || other(value.slice(0, k + 1))) return true;
+  }
+  return false;
+}
+
 function merge(needs: PermissionNeed[]): PermissionNeed[] {
-  const out: PermissionNeed[] = [];
+  // Keyed lookups: a config with thousands of files has thousands of needs.
+  const byKey = new Map<string, PermissionNeed>();
   for (const need of needs) {
-    const same = out.find((n) => n.name === need.name && n.value === need.value);
+    const key = `${need.name}\0${need.value}`;
+    const same = byKey.get(key);
     if (same) {
       if (!same.why.split("; ").includes(need.why)) same.why += `; ${need.why}`;
       if (!need.optional) delete same.optional;
       continue;
     }
-    out.push({ ...need });
+    byKey.set(key, { ...need });
+  }
+  const out = [...byKey.values()];
+  const values = new Map<PermissionName, Set<string>>();
+  for (const need of out) {
+    let set = values.get(need.name);
+    if (set === undefined) values.set(need.name, set = new Set());
+    set.add(need.value);
   }
   const kept = out.filter((need) =>
-    !out.some((other) =>
-      other !== need && other.name === need.name && other.value !== need.value &&
-      covers(need.name, other.value, need.value)
-    )
+    !coveredByAnother(need.name, need.value, values.get(need.name)!)
   );
   return kept.sort((a, b) =>
     ORDER.indexOf(a.name) - ORDER.indexOf(b.name) ||
