@@ -186,6 +186,23 @@ Deno.test("the Dockerfile builds with deno task compile into a shell-less non-ro
   assert(inside(status, await sidecarWritePaths()), "STATUS_FILE is writable under -P=sidecar");
 });
 
+Deno.test("deno task run and deno task compile (the Dockerfile's build) share the permission set and V8 flags", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  // The flags that shape the running process; compile adds only its output and build options.
+  const runtimeFlags = (task: string, command: string) => {
+    const words = String(tasks[task]).split(/\s+/);
+    assertEquals(words.slice(0, 2), ["deno", command], tasks[task]);
+    assertEquals(words.at(-1), "src/main.ts", tasks[task]);
+    return words.slice(2, -1).filter((w) =>
+      w.startsWith("-P=") || w === "--no-prompt" || w.startsWith("--v8-flags=")
+    );
+  };
+  const run = runtimeFlags("run", "run");
+  assertEquals(runtimeFlags("compile", "compile"), run);
+  assertEquals(run.filter((w) => w.startsWith("--v8-flags=")).length, 1, run.join(" "));
+  assertMatch(await Deno.readTextFile(`${ROOT}Dockerfile`), /deno task compile/);
+});
+
 Deno.test({
   name: "the systemd unit passes systemd-analyze verify",
   ignore: !systemdAnalyze,
