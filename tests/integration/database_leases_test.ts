@@ -11,7 +11,7 @@ import { configureDatabaseEngine } from "../support/openbao_database.ts";
 import { type Postgres, requirePostgres, startPostgres } from "../support/postgres.ts";
 import { pollUntil } from "../support/poll.ts";
 import { readIfExists, startSidecar } from "../support/sidecar.ts";
-import { tmpDir } from "../support/tmp_dir.ts";
+import { type TmpDir, tmpDir } from "../support/tmp_dir.ts";
 
 const binaries = await requirePostgres({
   test: import.meta.url,
@@ -47,6 +47,42 @@ async function snapshotHook(dir: string, file: string): Promise<string> {
   return script;
 }
 
+/**
+ * The sidecar in `run` on one secret `db` rendering the credentials into `db.env`, with the
+ * snapshot hook; `extra` adds fields to the secret, `env` to the process.
+ */
+async function startDbSidecar(
+  dir: TmpDir,
+  bao: { address: string; rootToken: string },
+  options: { extra?: Record<string, unknown>; env?: Record<string, string>; metrics?: boolean },
+) {
+  const out = dir.join("db.env");
+  const hook = await snapshotHook(dir.path, out);
+  const config = dir.join("config.yaml");
+  await Deno.writeTextFile(
+    config,
+    configYaml([{
+      name: "db",
+      refreshInterval: "1m",
+      ...options.extra,
+      template: { env: TEMPLATE },
+      files: [out],
+      onChange: [{ command: [hook] }],
+    }], {
+      settings: {
+        ...(options.metrics ? { metrics: undefined } : {}),
+        statusFile: dir.join("status"),
+      },
+    }),
+  );
+  const sidecar = startSidecar({
+    args: ["run", "--config", config],
+    env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, ...options.env },
+    permissions: ["-P=sidecar", `--allow-write=${dir.path}`, `--allow-run=${hook}`],
+  });
+  return { out, sidecar };
+}
+
 Deno.test({
   name:
     "database credentials: renewed at ~2/3, replaced before max TTL, hook once each, revoked on stop",
@@ -57,25 +93,7 @@ Deno.test({
     await using bao = await startOpenBao({ auditFile: audit });
     await using pg = await startPostgres(binaries ? { binaries } : {});
     await configureDatabaseEngine(bao, pg, { defaultTtl: "6s", maxTtl: "20s" });
-    const out = dir.join("db.env");
-    const hook = await snapshotHook(dir.path, out);
-    const config = dir.join("config.yaml");
-    await Deno.writeTextFile(
-      config,
-      configYaml([{
-        name: "db",
-        refreshInterval: "1m",
-        revokeOnStop: true,
-        template: { env: TEMPLATE },
-        files: [out],
-        onChange: [{ command: [hook] }],
-      }], { settings: { statusFile: dir.join("status") } }),
-    );
-    const sidecar = startSidecar({
-      args: ["run", "--config", config],
-      env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken },
-      permissions: ["-P=sidecar", `--allow-write=${dir.path}`, `--allow-run=${hook}`],
-    });
+    const { out, sidecar } = await startDbSidecar(dir, bao, { extra: { revokeOnStop: true } });
     try {
       await sidecar.waitFor(
         async () => (await readIfExists(dir.join("snap-1.at"))) !== undefined,
@@ -159,25 +177,13 @@ Deno.test({
     await using bao = await startOpenBao();
     await using pg = await startPostgres(binaries ? { binaries } : {});
     await configureDatabaseEngine(bao, pg, { defaultTtl: "6s", maxTtl: "5m" });
-    const out = dir.join("db.env");
-    const hook = await snapshotHook(dir.path, out);
-    const config = dir.join("config.yaml");
-    await Deno.writeTextFile(
-      config,
-      configYaml([{
-        name: "db",
-        refreshInterval: "1m",
-        template: { env: TEMPLATE },
-        files: [out],
-        onChange: [{ command: [hook] }],
-      }], { settings: { metrics: undefined, statusFile: dir.join("status") } }),
-    );
     const port = freePort();
-    await using sidecar = startSidecar({
-      args: ["run", "--config", config],
-      env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, METRICS_PORT: String(port) },
-      permissions: ["-P=sidecar", `--allow-write=${dir.path}`, `--allow-run=${hook}`],
+    const started = await startDbSidecar(dir, bao, {
+      metrics: true,
+      env: { METRICS_PORT: String(port) },
     });
+    const out = started.out;
+    await using sidecar = started.sidecar;
     await sidecar.waitFor(
       async () => (await readIfExists(dir.join("snap-0.at"))) !== undefined,
       "the first credentials",
