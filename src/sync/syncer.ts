@@ -21,6 +21,7 @@ import {
   type LeaseSummary,
   type VaultCall,
   vaultCallKey,
+  writeBody,
 } from "./dynamic_secrets.ts";
 import { adoptCertificate, certificateRequest } from "./_certificates.ts";
 
@@ -573,12 +574,11 @@ export function vaultCallsOf(template: Template): VaultCall[] {
     }
     const [path = "", ...args] = site.args;
     const call = { fn: site.fn, path, args };
-    for (const arg of isWrite(call) ? args : []) {
-      if (arg.indexOf("=") <= 0) {
-        throw fail(
-          `${call.fn} "${path}": argument "${arg}" is not key=value ` +
-            `(e.g. "common_name=app.example.com")`,
-        );
+    if (isWrite(call)) {
+      try {
+        writeBody(call);
+      } catch (error) {
+        throw fail((error as Error).message);
       }
     }
     return call;

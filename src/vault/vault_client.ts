@@ -279,38 +279,9 @@ export class VaultClient {
    * @throws {VaultError} as {@linkcode readSecret}
    */
   readPath(path: string, options: ReadPathOptions = {}): Promise<Record<string, unknown>> {
-    const { signal } = options;
     const apiPath = trimSlashes(path);
-    return this.#withToken(`read "${stripQuery(apiPath)}"`, signal, async (token) => {
-      const namespace = this.#namespaceFor(options.namespace);
-      const response = await this.#call("read_path", {
-        method: "GET",
-        path: apiPath,
-        token,
-        namespace,
-        signal,
-      });
-      if (response.status !== 200) {
-        throw errorFromHttp(response, {
-          path: stripQuery(apiPath),
-          action: `read "${stripQuery(apiPath)}"`,
-          context: "read",
-          nowMs: this.#clock.now(),
-        });
-      }
-      const parsed = ObjectBody.safeParse(response.body);
-      if (!parsed.success) {
-        throw new VaultError(
-          `Cannot read "${stripQuery(apiPath)}": invalid response: not an object`,
-          {
-            kind: "invalid_response",
-            status: response.status,
-            path: stripQuery(apiPath),
-          },
-        );
-      }
-      this.#registerLeased(parsed.data);
-      return parsed.data;
+    return this.#objectCall("read_path", "GET", apiPath, `read "${stripQuery(apiPath)}"`, options, {
+      register: true,
     });
   }
 
@@ -326,38 +297,19 @@ export class VaultClient {
     body: Record<string, unknown>,
     options: ReadPathOptions = {},
   ): Promise<Record<string, unknown>> {
-    const { signal } = options;
     const apiPath = trimSlashes(path);
-    const action = `write "${stripQuery(apiPath)}"`;
-    return this.#withToken(action, signal, async (token) => {
-      const namespace = this.#namespaceFor(options.namespace);
-      const response = await this.#call("write_path", {
-        method: "POST",
-        path: apiPath,
+    return this.#objectCall(
+      "write_path",
+      "POST",
+      apiPath,
+      `write "${stripQuery(apiPath)}"`,
+      options,
+      {
         body,
-        token,
-        namespace,
-        signal,
-      });
-      if (response.status !== 200 && response.status !== 204) {
-        throw errorFromHttp(response, {
-          path: stripQuery(apiPath),
-          action,
-          context: "read",
-          nowMs: this.#clock.now(),
-        });
-      }
-      const parsed = ObjectBody.safeParse(response.body ?? {});
-      if (!parsed.success) {
-        throw new VaultError(`Cannot ${action}: invalid response: not an object`, {
-          kind: "invalid_response",
-          status: response.status,
-          path: stripQuery(apiPath),
-        });
-      }
-      this.#registerLeased(parsed.data);
-      return parsed.data;
-    });
+        register: true,
+        allowEmpty: true,
+      },
+    );
   }
 
   /**
@@ -366,53 +318,80 @@ export class VaultClient {
    *
    * @throws {VaultError} `bad_request` (400 "lease not found") when the lease is gone or not renewable
    */
-  renewLease(
+  async renewLease(
     leaseId: string,
     incrementSeconds: number,
     options: ReadPathOptions = {},
   ): Promise<LeaseInfo> {
-    return this.#leaseCall("renew_lease", "renew", {
-      lease_id: leaseId,
-      increment: incrementSeconds,
-    }, options)
-      .then((body) => ({
-        leaseId: typeof body.lease_id === "string" && body.lease_id !== ""
-          ? body.lease_id
-          : leaseId,
-        leaseDurationSeconds: typeof body.lease_duration === "number" ? body.lease_duration : 0,
-        renewable: body.renewable === true,
-      }));
+    const body = await this.#objectCall(
+      "renew_lease",
+      "POST",
+      "sys/leases/renew",
+      "renew a lease",
+      options,
+      {
+        body: { lease_id: leaseId, increment: incrementSeconds },
+        allowEmpty: true,
+      },
+    );
+    return {
+      leaseId: typeof body.lease_id === "string" && body.lease_id !== "" ? body.lease_id : leaseId,
+      leaseDurationSeconds: typeof body.lease_duration === "number" ? body.lease_duration : 0,
+      renewable: body.renewable === true,
+    };
   }
 
   /** Revokes a lease (`sys/leases/revoke`); the credentials it granted stop working. */
   async revokeLease(leaseId: string, options: ReadPathOptions = {}): Promise<void> {
-    await this.#leaseCall("revoke_lease", "revoke", { lease_id: leaseId }, options);
+    await this.#objectCall("revoke_lease", "POST", "sys/leases/revoke", "revoke a lease", options, {
+      body: { lease_id: leaseId },
+      allowEmpty: true,
+    });
   }
 
-  #leaseCall(
-    operation: "renew_lease" | "revoke_lease",
-    verb: "renew" | "revoke",
-    body: Record<string, unknown>,
+  /**
+   * One request to any API path whose answer is a JSON object: through the breaker and the
+   * re-login of {@linkcode #withToken}, an error with `action` for any other status, and
+   * `invalid_response` for a body that is not an object. `allowEmpty` takes 204 and an empty body
+   * as `{}`; `register` registers the answer's data and lease id as sensitive.
+   */
+  #objectCall(
+    operation: VaultOperation,
+    method: "GET" | "POST",
+    apiPath: string,
+    action: string,
     options: ReadPathOptions,
+    extra: { body?: Record<string, unknown>; register?: boolean; allowEmpty?: boolean },
   ): Promise<Record<string, unknown>> {
     const { signal } = options;
-    const action = `${verb} a lease`;
     return this.#withToken(action, signal, async (token) => {
       const namespace = this.#namespaceFor(options.namespace);
-      const path = `sys/leases/${verb}`;
       const response = await this.#call(operation, {
-        method: "POST",
-        path,
-        body,
+        method,
+        path: apiPath,
+        ...(extra.body !== undefined ? { body: extra.body } : {}),
         token,
         namespace,
         signal,
       });
-      if (response.status !== 200 && response.status !== 204) {
-        throw errorFromHttp(response, { path, action, context: "read", nowMs: this.#clock.now() });
+      if (response.status !== 200 && !(extra.allowEmpty && response.status === 204)) {
+        throw errorFromHttp(response, {
+          path: stripQuery(apiPath),
+          action,
+          context: "read",
+          nowMs: this.#clock.now(),
+        });
       }
-      const parsed = ObjectBody.safeParse(response.body ?? {});
-      return parsed.success ? parsed.data : {};
+      const parsed = ObjectBody.safeParse(extra.allowEmpty ? response.body ?? {} : response.body);
+      if (!parsed.success) {
+        throw new VaultError(`Cannot ${action}: invalid response: not an object`, {
+          kind: "invalid_response",
+          status: response.status,
+          path: stripQuery(apiPath),
+        });
+      }
+      if (extra.register) this.#registerLeased(parsed.data);
+      return parsed.data;
     });
   }
 
