@@ -7,7 +7,8 @@
  * resident memory at the end.
  *
  * Run: `deno run -A bench/sync_cpu.ts [secrets=50] [windowSeconds=20] [metrics=false]`
- * (about windowSeconds + 5 s). Linux only (/proc).
+ * (about windowSeconds + 5 s). Linux only (/proc). The sidecar runs with the flags of
+ * `deno task run`; `BENCH_DENO_FLAGS="--cpu-prof --cpu-prof-dir=DIR"` adds more (space-separated).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { startOpenBao } from "../tests/support/openbao.ts";
 import { readIfExists, startSidecar } from "../tests/support/sidecar.ts";
 import { tmpDir } from "../tests/support/tmp_dir.ts";
 import { auditRequests, sleep } from "../tests/integration/sync_support.ts";
+import { runTaskFlags } from "./_process.ts";
 
 const secrets = Number(Deno.args[0] ?? 50);
 const windowS = Number(Deno.args[1] ?? 20);
@@ -74,6 +76,10 @@ const configPath = dir.join("config.yaml");
 await Deno.writeTextFile(configPath, yaml);
 await using sidecar = startSidecar({
   args: ["run", "--config", configPath],
+  permissions: [
+    ...runTaskFlags(),
+    ...(Deno.env.get("BENCH_DENO_FLAGS") ?? "").split(" ").filter(Boolean),
+  ],
   env: { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, STATUS_FILE: dir.join("status") },
 });
 await sidecar.waitFor(async () => {

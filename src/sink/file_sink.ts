@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { FilePlan } from "../config/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK, SYSTEM_RANDOM } from "../resilience/mod.ts";
@@ -53,17 +52,30 @@ export interface FileSinkOptions {
 /** How long a remembered file identity is trusted before the content is read back again, ms. */
 export const KNOWN_TTL_MS = 60_000;
 
+/**
+ * Largest content remembered for the unchanged-refresh fast path, bytes; a larger file is read
+ * back and compared at every sync instead.
+ */
+export const KNOWN_MAX_BYTES = 64 * 1024;
+
 interface KnownFile {
   ino: number | null;
   size: number;
   mtimeMs: number | null;
-  digest: string;
+  /**
+   * The bytes last written or read back (never mutated: each render makes a new array). Kept
+   * instead of a digest: comparing a few hundred bytes is cheaper than hashing them, and needs
+   * no `node:crypto`, which would load Deno's Node compatibility layer at start.
+   */
+  content: Uint8Array;
   /** When the content was last written or read back. */
   verifiedAt: number;
 }
 
-function digestOf(content: Uint8Array): string {
-  return createHash("sha256").update(content).digest("hex");
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sameIdentity(known: KnownFile, info: Deno.FileInfo): boolean {
@@ -159,16 +171,15 @@ export class FileSink {
     if (existing) {
       let sameContent = false;
       if (existing.size === content.length) {
-        const digest = digestOf(content);
         const known = this.#known.get(path);
         if (
-          known !== undefined && known.digest === digest && sameIdentity(known, existing) &&
-          this.#clock.now() - known.verifiedAt < KNOWN_TTL_MS
+          known !== undefined && sameIdentity(known, existing) &&
+          this.#clock.now() - known.verifiedAt < KNOWN_TTL_MS && sameBytes(known.content, content)
         ) {
           sameContent = true;
         } else if (await this.#hasContent(path, content, signal)) {
           sameContent = true;
-          this.#remember(path, existing, digest);
+          this.#remember(path, existing, content);
         }
       }
       if (sameContent) {
@@ -192,7 +203,7 @@ export class FileSink {
       await this.#writeAtomic(file, dir, base, content, ids, signal);
     }
     try {
-      this.#remember(path, await this.#fs.lstat(path), digestOf(content));
+      this.#remember(path, await this.#fs.lstat(path), content);
     } catch {
       // Only an optimisation: the next sync reads the file back instead.
     }
@@ -324,12 +335,13 @@ export class FileSink {
     return info;
   }
 
-  #remember(path: string, info: Deno.FileInfo, digest: string): void {
+  #remember(path: string, info: Deno.FileInfo, content: Uint8Array): void {
+    if (content.length > KNOWN_MAX_BYTES) return;
     this.#known.set(path, {
       ino: info.ino,
       size: info.size,
       mtimeMs: info.mtime?.getTime() ?? null,
-      digest,
+      content,
       verifiedAt: this.#clock.now(),
     });
   }

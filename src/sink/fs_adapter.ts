@@ -30,29 +30,49 @@ export interface FsAdapter {
   readTextFile(path: string): Promise<string>;
 }
 
+/** Runs a synchronous file-system call, as a promise: a throw becomes a rejection. */
+function now<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** An open `Deno.FsFile`: cheap calls made synchronously, fsync on Deno's blocking pool. */
+function handleOf(file: Deno.FsFile): FsFileHandle {
+  return {
+    write: (p) => now(() => file.writeSync(p)),
+    read: (p) => now(() => file.readSync(p)),
+    truncate: (len) => now(() => file.truncateSync(len)),
+    // fsync waits for the disk (milliseconds, more on a busy one): it must not block the loop.
+    sync: () => file.sync(),
+    stat: () => now(() => file.statSync()),
+    close: () => file.close(),
+  };
+}
+
 /**
  * The real file system.
+ *
+ * Every call but fsync, directory listing and reading /etc/passwd is made synchronously: Deno
+ * runs async file ops on a blocking thread pool, and handing one over costs more CPU than the
+ * call itself. Measured here (`/tmp/mb/fsops.ts` in the issue 13 note): one atomic write (open,
+ * write, fsync, chmod, rename, directory fsync) took 0.9–1.4 ms of CPU with async calls and
+ * 0.6 ms with only the two fsyncs async. The calls are on local paths the sink has already
+ * checked (a regular file, its directory, a temp file it creates): they take microseconds.
  *
  * Needs `--allow-read` and `--allow-write` for the target directories, and `--allow-read` for
  * /etc/passwd and /etc/group when owners are given by name.
  */
 export const DENO_FS: FsAdapter = {
-  // The one call of an unchanged refresh. Deno runs async file ops on a blocking thread pool: an
-  // async lstat cost ~0.45 ms of CPU here, a sync one a few µs (bench/sync_cpu.ts: 27 % of the
-  // sidecar's CPU at 200 secrets). A local lstat blocks the loop for microseconds.
-  lstat: (path) => {
-    try {
-      return Promise.resolve(Deno.lstatSync(path));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  },
-  mkdir: (path, options) => Deno.mkdir(path, options),
-  open: (path, options) => Deno.open(path, options),
-  chown: (path, uid, gid) => Deno.chown(path, uid, gid),
-  chmod: (path, mode) => Deno.chmod(path, mode),
-  rename: (from, to) => Deno.rename(from, to),
-  remove: (path) => Deno.remove(path),
+  lstat: (path) => now(() => Deno.lstatSync(path)),
+  mkdir: (path, options) => now(() => Deno.mkdirSync(path, options)),
+  open: (path, options) => now(() => handleOf(Deno.openSync(path, options))),
+  chown: (path, uid, gid) => now(() => Deno.chownSync(path, uid, gid)),
+  chmod: (path, mode) => now(() => Deno.chmodSync(path, mode)),
+  rename: (from, to) => now(() => Deno.renameSync(from, to)),
+  remove: (path) => now(() => Deno.removeSync(path)),
   readDir: (path) => Deno.readDir(path),
   readTextFile: (path) => Deno.readTextFile(path),
 };
