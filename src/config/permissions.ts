@@ -209,18 +209,22 @@ function coveredByAnother(
 
 function merge(needs: PermissionNeed[]): PermissionNeed[] {
   // Keyed lookups: a config with thousands of files has thousands of needs.
-  const byKey = new Map<string, PermissionNeed>();
+  const byKey = new Map<string, { need: PermissionNeed; whys: Set<string> }>();
   for (const need of needs) {
     const key = `${need.name}\0${need.value}`;
     const same = byKey.get(key);
     if (same) {
-      if (!same.why.split("; ").includes(need.why)) same.why += `; ${need.why}`;
-      if (!need.optional) delete same.optional;
+      // A set, joined once at the end: thousands of files in one directory share a need.
+      same.whys.add(need.why);
+      if (!need.optional) delete same.need.optional;
       continue;
     }
-    byKey.set(key, { ...need });
+    byKey.set(key, { need: { ...need }, whys: new Set([need.why]) });
   }
-  const out = [...byKey.values()];
+  const out = [...byKey.values()].map(({ need, whys }) => {
+    need.why = [...whys].join("; ");
+    return need;
+  });
   const values = new Map<PermissionName, Set<string>>();
   for (const need of out) {
     let set = values.get(need.name);

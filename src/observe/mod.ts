@@ -72,5 +72,5 @@ export type {
   StatusFileOptions,
   WriteStatusFileOptions,
 } from "./status_file.ts";
-export { TRACER_NAME, withSpan } from "./tracing.ts";
+export { startSpan, TRACER_NAME, withSpan } from "./tracing.ts";
 export type { Span, SpanAttributes } from "./tracing.ts";

@@ -129,8 +129,6 @@ export class Redactor {
     .map((keyLength) => ({ keyLength, buckets: new Map() }));
   /** Bit per hash of a form's first two characters: a cheap "can anything start here?". */
   readonly #starts = new Uint8Array(STARTS_SIZE);
-  /** Buckets that got a form since they were last sorted (longest first). */
-  readonly #unsorted = new Set<string[]>();
   #maskable = 0;
 
   constructor(options: RedactorOptions = {}) {
@@ -191,8 +189,6 @@ export class Redactor {
   /** Returns `text` with every registered value of at least 4 characters replaced. */
   redact(text: string): string {
     if (this.#maskable === 0 || text.length < MIN_REDACT_LENGTH) return text;
-    for (const bucket of this.#unsorted) bucket.sort((a, b) => b.length - a.length);
-    this.#unsorted.clear();
     const replacement = this.#replacement;
     const levels = this.#levels;
     const starts = this.#starts;
@@ -239,6 +235,7 @@ export class Redactor {
   }
 
   #add(form: string): void {
+    if (this.#values.has(form)) return;
     this.#values.add(form);
     if (form.length < MIN_REDACT_LENGTH) return;
     let level = this.#levels[0]!;
@@ -249,9 +246,11 @@ export class Redactor {
       bucket = [];
       level.buckets.set(key, bucket);
     }
-    if (bucket.includes(form)) return;
-    bucket.push(form);
-    this.#unsorted.add(bucket);
+    // Kept longest first as forms arrive: sorting a bucket before each redact() was quadratic
+    // when thousands of values share a prefix (every sync registers its values).
+    let at = bucket.length;
+    while (at > 0 && bucket[at - 1]!.length < form.length) at--;
+    bucket.splice(at, 0, form);
     this.#starts[startHash(form.charCodeAt(0), form.charCodeAt(1))] = 1;
     this.#maskable++;
   }

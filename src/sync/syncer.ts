@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { SpanStatusCode } from "@opentelemetry/api";
 import { getLogger } from "@logtape/logtape";
 import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
-import { type Span, type SpanAttributes, TRACER_NAME, withSpan } from "../observe/mod.ts";
+import { type Span, type SpanAttributes, startSpan, withSpan } from "../observe/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { FileContent, HookResult } from "../sink/mod.ts";
 import { parse, type Template, TemplateError } from "../template/mod.ts";
@@ -457,9 +457,7 @@ export class Syncer {
 
   /** Renders every file before any is written: a render error leaves every file as it was. */
   #render(secret: SecretPlan, compiled: Compiled, read: ReadOutput): RenderedFile[] {
-    const span = trace.getTracer(TRACER_NAME).startSpan("render", {
-      attributes: { "secret.name": secret.name },
-    });
+    const span = startSpan("render", { "secret.name": secret.name });
     try {
       const templateData = toTemplateData(read.data.data);
       const answer = (fn: string, path: unknown, args: unknown[]) => {

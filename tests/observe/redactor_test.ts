@@ -24,6 +24,21 @@ Deno.test("Redactor.redact() masks the longer of two overlapping values whole", 
   assertEquals(redactor.redact("xabcdefghx abcdx"), "x[REDACTED]x [REDACTED]x");
 });
 
+Deno.test("Redactor.redact() masks the longest of many values sharing a prefix, whatever the order they came in", () => {
+  const redactor = new Redactor();
+  // One lookup bucket ("password"), values registered between redactions, shortest first.
+  redactor.register("password-1");
+  assertEquals(redactor.redact("a password-1 b"), "a [REDACTED] b");
+  redactor.register("password-12345");
+  assertEquals(redactor.redact("c password-12345 d"), "c [REDACTED] d");
+  redactor.register("password-123");
+  for (let i = 0; i < 2000; i++) redactor.register(`password-x${i}`);
+  assertEquals(
+    redactor.redact("password-12345 password-123 password-1 password-x1999 password-x19990"),
+    "[REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED]0",
+  );
+});
+
 Deno.test("Redactor.redact() is idempotent: a value that is part of the mask does not mangle it", () => {
   const redactor = new Redactor();
   redactor.register("REDACTED-ish");
