@@ -68,6 +68,8 @@ interface KnownFile {
    * no `node:crypto`, which would load Deno's Node compatibility layer at start.
    */
   content: Uint8Array;
+  /** The owner and group the file was given (or found with). */
+  ids: ResolvedIds;
   /** When the content was last written or read back. */
   verifiedAt: number;
 }
@@ -179,7 +181,7 @@ export class FileSink {
           sameContent = true;
         } else if (await this.#hasContent(path, content, signal)) {
           sameContent = true;
-          this.#remember(path, existing, content);
+          this.#remember(path, existing, content, ids);
         }
       }
       if (sameContent) {
@@ -203,7 +205,7 @@ export class FileSink {
       await this.#writeAtomic(file, dir, base, content, ids, signal);
     }
     try {
-      this.#remember(path, await this.#fs.lstat(path), content);
+      this.#remember(path, await this.#fs.lstat(path), content, ids);
     } catch {
       // Only an optimisation: the next sync reads the file back instead.
     }
@@ -335,15 +337,35 @@ export class FileSink {
     return info;
   }
 
-  #remember(path: string, info: Deno.FileInfo, content: Uint8Array): void {
+  #remember(path: string, info: Deno.FileInfo, content: Uint8Array, ids: ResolvedIds): void {
     if (content.length > KNOWN_MAX_BYTES) return;
     this.#known.set(path, {
       ino: info.ino,
       size: info.size,
       mtimeMs: info.mtime?.getTime() ?? null,
       content,
+      ids,
       verifiedAt: this.#clock.now(),
     });
+  }
+
+  /**
+   * Whether `file.path` still holds what this sink last wrote or read back there, with the
+   * planned mode and owner: the same inode, size and mtime (one lstat), remembered less than
+   * {@linkcode KNOWN_TTL_MS} ago. `false` when unsure (never written, too old, changed, gone, a
+   * failed lstat); never throws. The syncer asks it before skipping a refresh whose secret has
+   * not changed; `false` means render and {@linkcode write} as usual.
+   */
+  async intact(file: FilePlan): Promise<boolean> {
+    const known = this.#known.get(file.path);
+    if (known === undefined || this.#clock.now() - known.verifiedAt >= KNOWN_TTL_MS) return false;
+    try {
+      const info = await this.#fs.lstat(file.path);
+      return info.isFile && sameIdentity(known, info) &&
+        metadataMatches(info, file.mode, known.ids);
+    } catch {
+      return false;
+    }
   }
 
   /**

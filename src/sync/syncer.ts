@@ -10,7 +10,7 @@ import type { FilePlan, HookPlan, SecretPlan } from "../config/mod.ts";
 import { type Span, type SpanAttributes, startSpan, withSpan } from "../observe/mod.ts";
 import { type Clock, type Random, SYSTEM_CLOCK } from "../resilience/mod.ts";
 import type { FileContent, HookResult } from "../sink/mod.ts";
-import { parse, type Template, TemplateError } from "../template/mod.ts";
+import { isRepeatable, parse, type Template, TemplateError } from "../template/mod.ts";
 import { errorKind, isMissingKind, type SecretData, type SecretRef } from "../vault/mod.ts";
 import { SHARE_WINDOW_MS, SharedReads } from "./shared_reads.ts";
 import { toConsulTemplateSecret, toPkiCert, toTemplateData } from "./template_data.ts";
@@ -47,6 +47,12 @@ export interface FileWriter {
    * restart never adopts the certificate a previous run wrote.
    */
   read?(file: FilePlan): Promise<FileContent | undefined>;
+  /**
+   * Whether the file still holds what this writer last put there (content, mode, owner), `false`
+   * when unsure; never throws. Optional: without it every refresh renders and writes (the writer
+   * then finds the content unchanged).
+   */
+  intact?(file: FilePlan): Promise<boolean>;
 }
 
 /** Runs on-change hooks; never throws. */
@@ -118,6 +124,8 @@ interface Compiled {
   templates: Map<string, Template>;
   /** Every `secret`/`pkiCert` call of the templates, once per function and arguments. */
   calls: VaultCall[];
+  /** No template calls Vault or a function with a clock, randomness or salt. */
+  repeatable: boolean;
   /** Settles when the libraries the templates' functions need are loaded. */
   ready: Promise<void>;
 }
@@ -146,6 +154,11 @@ export class Syncer {
   #rendered = new Map<string, { version: number; createdMs: number }>();
   /** Secrets that looked for a certificate of a previous run already (once per process). */
   #adoptionTried = new Set<string>();
+  /**
+   * What each secret's files were last written (or found unchanged) from, when that can be
+   * rendered again without rendering: the plan and templates (same objects) and the KV version.
+   */
+  #lastWrite = new Map<string, { plan: SecretPlan; compiled: Compiled; version: string }>();
 
   constructor(options: SyncerOptions) {
     const {
@@ -200,6 +213,7 @@ export class Syncer {
       source: secret.templates,
       templates,
       calls: [...calls.values()],
+      repeatable: calls.size === 0 && [...templates.values()].every(isRepeatable),
       ready,
     };
     this.#compiled.set(secret.name, compiled);
@@ -212,6 +226,7 @@ export class Syncer {
     this.#dynamic.forget(name);
     this.#adoptionTried.delete(name);
     this.#rendered.delete(name);
+    this.#lastWrite.delete(name);
   }
 
   /**
@@ -306,6 +321,13 @@ export class Syncer {
       }
       break;
     }
+    if (await this.#unchanged(secret, compiled, read.data)) {
+      return ok(
+        secret.files.map((f) => ({ path: f.path, result: "unchanged" })),
+        [],
+        read.data.version,
+      );
+    }
     const older = this.#olderThanRendered(secret, read.data);
     if (older !== undefined) {
       log.info(
@@ -316,15 +338,38 @@ export class Syncer {
       return ok(secret.files.map((f) => ({ path: f.path, result: "unchanged" })), [], older);
     }
     let files: FileOutcome[];
+    this.#lastWrite.delete(secret.name);
     try {
       files = await this.#write(secret, rendered, signal);
     } catch (error) {
       return failed("write", error);
     }
     this.#remember(secret, read.data);
+    const version = versionOf(read.data);
+    if (compiled.repeatable && version !== undefined) {
+      this.#lastWrite.set(secret.name, { plan: secret, compiled, version });
+    }
     const changed = files.some((f) => f.result === "written");
     const hooks = changed ? await this.#hooks(secret, signal) : [];
     return ok(files, hooks, read.data.version);
+  }
+
+  /**
+   * Whether this refresh can be answered without rendering: the same plan and templates as the
+   * last write, templates that render the same text from the same data, the same KV version (a
+   * KV v2 version's data never changes), and every file still as written (one lstat each; the
+   * sink re-reads a file at least once a minute). KV v1 has no version: always rendered.
+   */
+  async #unchanged(secret: SecretPlan, compiled: Compiled, data: SecretData): Promise<boolean> {
+    const last = this.#lastWrite.get(secret.name);
+    if (
+      last === undefined || last.plan !== secret || last.compiled !== compiled ||
+      last.version !== versionOf(data) || this.#sink.intact === undefined
+    ) {
+      return false;
+    }
+    for (const file of secret.files) if (!(await this.#sink.intact(file))) return false;
+    return true;
   }
 
   /**
@@ -525,6 +570,15 @@ export class Syncer {
       },
     );
   }
+}
+
+/**
+ * A KV v2 read's version and creation time (a secret deleted and created again restarts at
+ * version 1), or `undefined` without a version (KV v1).
+ */
+function versionOf(data: SecretData): string | undefined {
+  if (data.version === undefined) return undefined;
+  return `${data.version}@${String(data.metadata?.created_time ?? "")}`;
 }
 
 /** A span of a sync step whose failure is recorded with its error kind. */

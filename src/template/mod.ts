@@ -12,6 +12,7 @@
  * @module
  */
 export { loadAllLibraries, parse, render, type SecretCall, Template } from "./template.ts";
+export { isRepeatable } from "./repeatable.ts";
 export { TemplateError, type TemplateErrorOptions } from "./template_error.ts";
 export type { ParseOptions, RenderOptions, TemplateFunction } from "./types.ts";
 export { bytesValue, GoBytes, GoInt64, GoTime, JsonNumber, jsonNumber } from "./values.ts";

@@ -56,3 +56,33 @@ Deno.test("FileSink.write() reads the file back again once the remembered identi
   assertEquals(await sink.write(file, enc("A=1\n")), "unchanged");
   assertEquals(counts.open, opens + 1, "trusted again after the read");
 });
+
+Deno.test("FileSink.intact() is true only for a file as this sink last wrote it, recently", async () => {
+  await using dir = await tmpDir();
+  const clock = new FakeClock();
+  const sink = new FileSink({ clock });
+  const file = filePlan(dir.join("a.env"));
+  assertEquals(await sink.intact(file), false, "never written");
+  await sink.write(file, enc("A=1\n"));
+  assertEquals(await sink.intact(file), true);
+  assertEquals(await sink.intact({ ...file, mode: 0o640 }), false, "another planned mode");
+
+  await Deno.chmod(file.path, 0o644);
+  assertEquals(await sink.intact(file), false, "mode changed behind its back");
+  assertEquals(await sink.write(file, enc("A=1\n")), "written", "mode fixed");
+  assertEquals(await sink.intact(file), true);
+
+  await new Promise((r) => setTimeout(r, 5));
+  await Deno.writeTextFile(file.path, "A=2\n");
+  assertEquals(await sink.intact(file), false, "same size, other bytes");
+  await sink.write(file, enc("A=1\n"));
+  assertEquals(await sink.intact(file), true);
+
+  await clock.tick(KNOWN_TTL_MS);
+  assertEquals(await sink.intact(file), false, "remembered too long ago");
+  assertEquals(await sink.write(file, enc("A=1\n")), "unchanged", "read back");
+  assertEquals(await sink.intact(file), true, "trusted again after the read");
+
+  await Deno.remove(file.path);
+  assertEquals(await sink.intact(file), false, "gone");
+});

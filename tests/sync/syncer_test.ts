@@ -378,3 +378,100 @@ Deno.test("Syncer.sync() never goes back a version: an older one (a lagging stan
   assertEquals(files.get("/tmp/never-written/db.env"), "PASSWORD=new\n");
   assertEquals(hooks.runs.length, 0);
 });
+
+/** memorySink() that counts writes and answers intact() from a flag the test sets. */
+function intactSink() {
+  const inner = memorySink();
+  const state = { writes: 0, intact: true, asked: [] as string[] };
+  return {
+    ...inner,
+    state,
+    sink: {
+      ...inner.sink,
+      write(file: FilePlan, content: Uint8Array) {
+        state.writes++;
+        return inner.sink.write(file, content);
+      },
+      intact(file: FilePlan): Promise<boolean> {
+        state.asked.push(file.path);
+        return Promise.resolve(state.intact && inner.files.has(file.path));
+      },
+    },
+  };
+}
+
+Deno.test("Syncer.sync() skips render and write when the version, plan and files are unchanged", async () => {
+  const data: Record<string, SecretData> = {
+    "secret/app/db": { data: { password: "hunter22" }, version: 3 },
+  };
+  const { reader, reads } = memoryReader(data);
+  const { sink, state, files } = intactSink();
+  const hooks = hookRecorder();
+  const clock = new FakeClock();
+  const syncer = new Syncer({ reader: () => reader, sink, runHooks: hooks.runHooks, clock });
+  // A refresh later, past the window in which reads of one path are shared.
+  const sync = async (plan: SecretPlan) => {
+    await clock.tick(1_000);
+    return await syncer.sync(plan);
+  };
+  const secret = secretPlan({ onChange: [HOOK] });
+  assertEquals((await sync(secret)).status, "ok");
+  assertEquals(state.writes, 1);
+
+  // Same version, same plan, file intact: read, but neither rendered nor written.
+  const again = await sync(secret);
+  assert(again.status === "ok");
+  assertEquals(again.changed, false);
+  assertEquals(again.version, 3);
+  assertEquals(again.files, [{ path: secret.files[0]!.path, result: "unchanged" }]);
+  assertEquals(state.writes, 1);
+  assertEquals(reads.length, 2, "the secret is still read every refresh");
+  assertEquals(hooks.runs.length, 1);
+
+  // The file changed behind the sink's back: rendered and written again.
+  state.intact = false;
+  await sync(secret);
+  assertEquals(state.writes, 2);
+  state.intact = true;
+
+  // A new version is rendered.
+  data["secret/app/db"] = { data: { password: "hunter23" }, version: 4 };
+  await sync(secret);
+  assertEquals(state.writes, 3);
+  assertEquals(files.get(secret.files[0]!.path), "PASSWORD=hunter23\n");
+  assertEquals(hooks.runs.length, 2);
+
+  // A reloaded plan (a new object, e.g. another mode) is written once, then skipped again.
+  const reloaded = { ...secret, files: secret.files.map((f) => ({ ...f, mode: 0o640 })) };
+  await sync(reloaded);
+  assertEquals(state.writes, 4);
+  await sync(reloaded);
+  assertEquals(state.writes, 4);
+});
+
+Deno.test("Syncer.sync() renders every refresh when the version cannot tell (KV v1) or the template is not repeatable", async () => {
+  const cases: Array<[string, SecretData, string]> = [
+    ["KV v1 (no version)", { data: { password: "hunter22" } }, "PASSWORD={{ .password }}"],
+    ["clock", { data: { password: "hunter22" }, version: 1 }, '{{ now | date "2006" }}'],
+    ["randomness", { data: { password: "hunter22" }, version: 1 }, "{{ randAlphaNum 8 }}"],
+    ["salt", { data: { password: "hunter22" }, version: 1 }, '{{ htpasswd "u" .password }}'],
+  ];
+  for (const [what, value, source] of cases) {
+    const { reader } = memoryReader({ "secret/app/db": value });
+    const { sink, state } = intactSink();
+    const clock = new FakeClock();
+    const syncer = new Syncer({
+      reader: () => reader,
+      sink,
+      runHooks: hookRecorder().runHooks,
+      clock,
+    });
+    const secret = secretPlan({ templates: [{ name: "db.env", source }] });
+    for (let i = 0; i < 3; i++) {
+      await clock.tick(1_000);
+      assertEquals((await syncer.sync(secret)).status, "ok", what);
+    }
+    assertEquals(state.writes, 3, what);
+    assertEquals(state.asked.length, 0, what);
+  }
+});
