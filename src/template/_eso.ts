@@ -1,7 +1,6 @@
 /** External Secrets Operator (template engine v2) functions: PKCS#12, PEM, JWK, YAML. */
-import { createPrivateKey, createPublicKey } from "node:crypto";
 import type forge from "node-forge";
-import { forgeLib } from "./_libraries.ts";
+import { forgeLib, nodeCrypto } from "./_libraries.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { bytesOf, kindOf, mapEntries } from "./_fmt.ts";
@@ -199,6 +198,8 @@ function jwkPem(input: unknown, kind: "public" | "private"): string {
   } catch {
     throw new FuncError("failed to unmarshal JSON into key hint");
   }
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad JWK.
+  const { createPrivateKey, createPublicKey } = nodeCrypto();
   try {
     if (kind === "public") {
       const pub = createPublicKey({ key: jwk as never, format: "jwk" });

@@ -4,8 +4,9 @@
  * runtime/template/v2 (decrypt.go, pem.go, pem_chain.go). No message carries key material,
  * ciphertext or plaintext: only fixed texts and Go's library messages.
  */
-import { constants, createPrivateKey, type KeyObject, privateDecrypt } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { nodeCrypto } from "./_libraries.ts";
 import { bytesOf } from "./_fmt.ts";
 import { bytesToGoString, goStringBytes } from "./_go_string.ts";
 import { pemDecode, pemDecodeAll, pemEncode } from "./_pem.ts";
@@ -36,6 +37,8 @@ const GO_CURVES = new Set(["prime256v1", "secp384r1", "secp521r1", "secp224r1"])
  * undefined where Go cannot parse the key.
  */
 function parsePrivateKey(der: Uint8Array): KeyObject | undefined {
+  // Outside the try: an unprepared template fails with "not loaded", not as an unparsable key.
+  const { createPrivateKey } = nodeCrypto();
   for (const type of ["pkcs1", "pkcs8", "sec1"] as const) {
     let key: KeyObject;
     try {
@@ -85,6 +88,7 @@ function rsaDecrypt(scheme: string, hash: string, input: unknown, privateKey: un
     padded.set(ciphertext, size - ciphertext.length);
     ciphertext = padded;
   }
+  const { constants, privateDecrypt } = nodeCrypto();
   let plaintext: Uint8Array;
   try {
     plaintext = privateDecrypt(

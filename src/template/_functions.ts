@@ -8,7 +8,7 @@ import { ESO_FUNCS } from "./_eso.ts";
 import { ESO_PKI_FUNCS } from "./_eso_pki.ts";
 import { SEMVER_FUNCS } from "./_semver.ts";
 import { keyFuncs } from "./_sprig_keys.ts";
-import { loadBcrypt, loadForge } from "./_libraries.ts";
+import { loadBcrypt, loadForge, loadNodeCrypto } from "./_libraries.ts";
 
 export interface FunctionEnv {
   now?: (() => number) | undefined;
@@ -61,6 +61,21 @@ const FORGE_FUNCTIONS: ReadonlySet<string> = new Set([
 ]);
 /** Sprig's functions that hash with bcrypt. */
 const BCRYPT_FUNCTIONS: ReadonlySet<string> = new Set(["bcrypt", "htpasswd"]);
+/** Functions that call `node:crypto`: every one of Sprig's key, certificate and AES functions
+ * (derived from their map), and by name the few in maps that mostly do without it: Sprig's
+ * digests (not adler32sum, computed here) and `htpasswd` (its SHA variant), ESO's JWK converters
+ * and `rsaDecrypt`. A template calling none of them never loads Deno's Node compatibility layer
+ * through it. */
+const NODE_CRYPTO_FUNCTIONS: ReadonlySet<string> = new Set([
+  ...Object.keys(keyFuncs({ now: systemNow, random: systemRandom })),
+  "sha1sum",
+  "sha256sum",
+  "sha512sum",
+  "htpasswd",
+  "jwkPublicKeyPem",
+  "jwkPrivateKeyPem",
+  "rsaDecrypt",
+]);
 
 /** Loads the libraries the named functions need (each at most once per process). */
 export async function loadLibrariesFor(names: Iterable<string>): Promise<void> {
@@ -68,11 +83,12 @@ export async function loadLibrariesFor(names: Iterable<string>): Promise<void> {
   for (const name of names) {
     if (FORGE_FUNCTIONS.has(name)) loads.push(loadForge());
     if (BCRYPT_FUNCTIONS.has(name)) loads.push(loadBcrypt());
+    if (NODE_CRYPTO_FUNCTIONS.has(name)) loads.push(loadNodeCrypto());
   }
   await Promise.all(loads);
 }
 
 /** Loads every library a template function may need (tests, and the one-shot `render`). */
 export async function loadAllLibraries(): Promise<void> {
-  await Promise.all([loadForge(), loadBcrypt()]);
+  await Promise.all([loadForge(), loadBcrypt(), loadNodeCrypto()]);
 }

@@ -1,7 +1,8 @@
 /**
- * The heavy npm libraries some template functions need (node-forge for certificates and PKCS#12,
- * bcryptjs for `bcrypt`/`htpasswd`), loaded only when a parsed template calls such a function:
- * a config without them never pays their load time and memory. `prepare()` in `template.ts` loads
+ * The heavy libraries some template functions need (node-forge for certificates and PKCS#12,
+ * bcryptjs for `bcrypt`/`htpasswd`, `node:crypto` for hashes, keys and AES), loaded only when a
+ * parsed template calls such a function: a config without them never pays their load time and
+ * memory (`node:crypto` brings Deno's Node compatibility layer). `prepare()` in `template.ts` loads
  * what a template needs before its first render.
  *
  * @module
@@ -11,9 +12,11 @@ import { FuncError } from "./_func_def.ts";
 
 type Forge = typeof forge;
 type Bcrypt = typeof import("bcryptjs").default;
+type NodeCrypto = typeof import("node:crypto");
 
 let forgeModule: Forge | undefined;
 let bcryptModule: Bcrypt | undefined;
+let nodeCryptoModule: NodeCrypto | undefined;
 
 /** node-forge, once loaded. @throws {FuncError} before {@linkcode loadForge} */
 export function forgeLib(): Forge {
@@ -29,6 +32,14 @@ export function bcryptLib(): Bcrypt {
   return bcryptModule;
 }
 
+/** `node:crypto`, once loaded. @throws {FuncError} before {@linkcode loadNodeCrypto} */
+export function nodeCrypto(): NodeCrypto {
+  if (!nodeCryptoModule) {
+    throw new FuncError("internal: node:crypto is not loaded (prepare the template)");
+  }
+  return nodeCryptoModule;
+}
+
 /** Loads node-forge (once). */
 export async function loadForge(): Promise<void> {
   forgeModule ??= (await import("node-forge")).default;
@@ -37,4 +48,9 @@ export async function loadForge(): Promise<void> {
 /** Loads bcryptjs (once). */
 export async function loadBcrypt(): Promise<void> {
   bcryptModule ??= (await import("bcryptjs")).default;
+}
+
+/** Loads `node:crypto` (once). */
+export async function loadNodeCrypto(): Promise<void> {
+  nodeCryptoModule ??= await import("node:crypto");
 }

@@ -1,6 +1,5 @@
 /** Sprig's encoding, hashing, random and regex functions. */
-import { createHash } from "node:crypto";
-import { bcryptLib } from "./_libraries.ts";
+import { bcryptLib, nodeCrypto } from "./_libraries.ts";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import { marshalJson, unmarshalJson } from "./_json.ts";
 import { withGoType } from "./values.ts";
@@ -153,7 +152,7 @@ function b32dec(s: string): string {
 }
 
 function hash(alg: string) {
-  return (s: string) => createHash(alg).update(goStringBytes(s)).digest("hex");
+  return (s: string) => nodeCrypto().createHash(alg).update(goStringBytes(s)).digest("hex");
 }
 
 function adler32(s: string): string {
@@ -174,7 +173,7 @@ function bcrypt(s: string): string {
 function htpasswd(user: string, pass: string, ...hashType: string[]): string {
   if (user.includes(":")) return `invalid username: ${user}`;
   if ((hashType[0] ?? "bcrypt") === "sha") {
-    const digest = createHash("sha1").update(pass, "utf8").digest("base64");
+    const digest = nodeCrypto().createHash("sha1").update(pass, "utf8").digest("base64");
     return `${user}:{SHA}${digest}`;
   }
   return `${user}:${bcrypt(pass)}`;

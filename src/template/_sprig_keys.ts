@@ -4,16 +4,9 @@
  * derivePassword. Keys come from node:crypto, certificates are built with node-forge
  * (RSA keys only).
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  createPrivateKey,
-  generateKeyPairSync,
-  scryptSync,
-} from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type forge from "node-forge";
-import { forgeLib } from "./_libraries.ts";
+import { forgeLib, nodeCrypto } from "./_libraries.ts";
 import { def, type FuncDef, FuncError } from "./_func_def.ts";
 import type { GoObject } from "./_methods.ts";
 import { bytesToGoString } from "./_go_string.ts";
@@ -38,7 +31,7 @@ export interface KeyEnv {
   random: () => number;
 }
 
-function pemKey(keyObject: ReturnType<typeof createPrivateKey>): string {
+function pemKey(keyObject: KeyObject): string {
   const type = keyObject.asymmetricKeyType;
   if (type === "rsa") return String(keyObject.export({ type: "pkcs1", format: "pem" }));
   if (type === "ec") return String(keyObject.export({ type: "sec1", format: "pem" }));
@@ -46,6 +39,8 @@ function pemKey(keyObject: ReturnType<typeof createPrivateKey>): string {
 }
 
 function genPrivateKey(typ: string): string {
+  // Outside the try: an unprepared template fails, instead of rendering the message as the key.
+  const { generateKeyPairSync } = nodeCrypto();
   try {
     switch (typ) {
       case "":
@@ -66,6 +61,8 @@ function genPrivateKey(typ: string): string {
 }
 
 function rsaKeyFromPem(pem: string): forge.pki.rsa.PrivateKey {
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad key.
+  const { createPrivateKey } = nodeCrypto();
   let key;
   try {
     key = createPrivateKey(pem);
@@ -83,7 +80,7 @@ function rsaKeyFromPem(pem: string): forge.pki.rsa.PrivateKey {
 }
 
 function newRsaKey(): forge.pki.rsa.PrivateKey {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const { privateKey } = nodeCrypto().generateKeyPairSync("rsa", { modulusLength: 2048 });
   return forgeLib().pki.privateKeyFromPem(
     String(privateKey.export({ type: "pkcs1", format: "pem" })),
   ) as forge.pki.rsa.PrivateKey;
@@ -181,7 +178,7 @@ function aesKey(password: string): Uint8Array {
 function encryptAES(env: KeyEnv, password: string, plaintext: string): string {
   if (plaintext === "") return "";
   const iv = Uint8Array.from({ length: 16 }, () => Math.floor(env.random() * 256));
-  const cipher = createCipheriv("aes-256-cbc", aesKey(password), iv);
+  const cipher = nodeCrypto().createCipheriv("aes-256-cbc", aesKey(password), iv);
   const body = new Uint8Array([...cipher.update(plaintext, "utf8"), ...cipher.final()]);
   let bin = "";
   for (const b of [...iv, ...body]) bin += String.fromCharCode(b);
@@ -199,6 +196,7 @@ function decryptAES(password: string, crypt64: string): string {
   if (crypt.length < 16 || crypt.length % 16 !== 0) {
     throw new FuncError("crypto/cipher: input not full blocks");
   }
+  const { createDecipheriv } = nodeCrypto();
   const decipher = createDecipheriv("aes-256-cbc", aesKey(password), crypt.slice(0, 16));
   decipher.setAutoPadding(false);
   const out = new Uint8Array([...decipher.update(crypt.slice(16)), ...decipher.final()]);
@@ -266,6 +264,7 @@ function derivePassword(
   const seed = [...UTF8.encode(MASTER_PASSWORD_SEED)];
   const userBytes = [...UTF8.encode(user)];
   const salt = new Uint8Array([...seed, ...u32(userBytes.length), ...userBytes]);
+  const { createHmac, scryptSync } = nodeCrypto();
   const key = scryptSync(UTF8.encode(password), salt, 64, {
     N: 32768,
     r: 8,
@@ -384,6 +383,8 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
         } catch {
           throw new FuncError("unable to decode certificate");
         }
+        // Outside the try: an unprepared template fails with "not loaded", not as a bad key.
+        const { createPrivateKey } = nodeCrypto();
         try {
           createPrivateKey(key);
         } catch {

@@ -63,8 +63,9 @@ export class Template {
   }
 
   /**
-   * Loads what the functions it calls need (node-forge, bcryptjs) — at most once per process.
-   * Await it once before the first {@linkcode execute}; a template that calls none resolves at once.
+   * Loads what the functions it calls need (node-forge, bcryptjs, `node:crypto`) — at most once
+   * per process. Await it once before the first {@linkcode execute}; a template that calls none
+   * resolves at once.
    */
   prepare(): Promise<void> {
     return loadLibrariesFor(this.#functionNames);
