@@ -77,18 +77,32 @@ const NODE_CRYPTO_FUNCTIONS: ReadonlySet<string> = new Set([
   "rsaDecrypt",
 ]);
 
+/** A library that some template functions need and that is loaded only for them. */
+export type Library = "node-forge" | "bcryptjs" | "node:crypto";
+
+const LOADERS: Record<Library, () => Promise<void>> = {
+  "node-forge": loadForge,
+  "bcryptjs": loadBcrypt,
+  "node:crypto": loadNodeCrypto,
+};
+
+/** The libraries the named functions need (what {@linkcode loadLibrariesFor} loads). */
+export function librariesFor(names: Iterable<string>): Set<Library> {
+  const needed = new Set<Library>();
+  for (const name of names) {
+    if (FORGE_FUNCTIONS.has(name)) needed.add("node-forge");
+    if (BCRYPT_FUNCTIONS.has(name)) needed.add("bcryptjs");
+    if (NODE_CRYPTO_FUNCTIONS.has(name)) needed.add("node:crypto");
+  }
+  return needed;
+}
+
 /** Loads the libraries the named functions need (each at most once per process). */
 export async function loadLibrariesFor(names: Iterable<string>): Promise<void> {
-  const loads: Promise<void>[] = [];
-  for (const name of names) {
-    if (FORGE_FUNCTIONS.has(name)) loads.push(loadForge());
-    if (BCRYPT_FUNCTIONS.has(name)) loads.push(loadBcrypt());
-    if (NODE_CRYPTO_FUNCTIONS.has(name)) loads.push(loadNodeCrypto());
-  }
-  await Promise.all(loads);
+  await Promise.all([...librariesFor(names)].map((library) => LOADERS[library]()));
 }
 
 /** Loads every library a template function may need (tests, and the one-shot `render`). */
 export async function loadAllLibraries(): Promise<void> {
-  await Promise.all([loadForge(), loadBcrypt(), loadNodeCrypto()]);
+  await Promise.all(Object.values(LOADERS).map((load) => load()));
 }
