@@ -5,7 +5,7 @@
 import { loadAllLibraries, render } from "../../src/template/mod.ts";
 import { type OracleCase, runOracle, toEngineData } from "./_oracle.ts";
 
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
 await loadAllLibraries();
 const file = Deno.args[0]!;
 const cases: OracleCase[] = JSON.parse(await Deno.readTextFile(file));

@@ -1,48 +1,69 @@
 /**
- * Run by libraries_test.ts in a fresh process: proves node-forge and bcryptjs load only for
- * templates that call functions needing them. Prints one JSON line of findings.
+ * Run by libraries_test.ts in a fresh process: proves node-forge, bcryptjs and node:crypto load
+ * only for templates that call functions needing them. Prints one JSON line of findings.
+ *
+ * Without arguments, it prepares and renders a sequence of templates. With `TEMPLATE [DATA_JSON]`
+ * it reports on that one template: what is loaded before `prepare()`, what rendering it before
+ * `prepare()` gives, and the output and what is loaded after.
  *
  * @module
  */
 import { parse } from "../../src/template/mod.ts";
-import { bcryptLib, forgeLib } from "../../src/template/_libraries.ts";
+import { bcryptLib, forgeLib, nodeCrypto } from "../../src/template/_libraries.ts";
+
+function isLoaded(lib: () => unknown): boolean {
+  try {
+    lib();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const loaded = () => ({
-  forge: (() => {
-    try {
-      forgeLib();
-      return true;
-    } catch {
-      return false;
-    }
-  })(),
-  bcrypt: (() => {
-    try {
-      bcryptLib();
-      return true;
-    } catch {
-      return false;
-    }
-  })(),
+  forge: isLoaded(forgeLib),
+  bcrypt: isLoaded(bcryptLib),
+  nodeCrypto: isLoaded(nodeCrypto),
 });
 
-const plain = parse('{{ .name | upper }} {{ sha256sum "x" | trunc 8 }}');
-await plain.prepare();
-const afterPlain = { output: plain.execute({ name: "db" }), ...loaded() };
+if (Deno.args.length > 0) {
+  const [source, dataJson] = Deno.args as [string, string | undefined];
+  const data = dataJson === undefined ? {} : JSON.parse(dataJson);
+  const template = parse(source);
+  const before = loaded();
+  let unprepared: string;
+  try {
+    unprepared = template.execute(data);
+  } catch (e) {
+    unprepared = `error: ${(e as Error).message}`;
+  }
+  await template.prepare();
+  const output = template.execute(data);
+  console.log(JSON.stringify({ before, unprepared, output, after: loaded() }));
+} else {
+  const plain = parse('{{ .name | upper }} {{ adler32sum "x" }}');
+  await plain.prepare();
+  const afterPlain = { output: plain.execute({ name: "db" }), ...loaded() };
 
-const cert = parse('{{ $ca := genCA "test-ca" 1 }}{{ $ca.Cert | trunc 27 }}');
-const beforePrepare = loaded();
-await cert.prepare();
-const afterCert = { output: cert.execute({}), ...loaded() };
+  const digest = parse('{{ sha256sum "x" | trunc 8 }}');
+  await digest.prepare();
+  const afterDigest = { output: digest.execute({}), ...loaded() };
 
-const hash = parse('{{ htpasswd "user" "pw" | trunc 7 }}');
-await hash.prepare();
-const afterHash = { output: hash.execute({}), ...loaded() };
+  const cert = parse('{{ $ca := genCA "test-ca" 1 }}{{ $ca.Cert | trunc 27 }}');
+  const beforePrepare = loaded();
+  await cert.prepare();
+  const afterCert = { output: cert.execute({}), ...loaded() };
 
-console.log(JSON.stringify({
-  functions: cert.functionNames(),
-  afterPlain,
-  beforePrepare,
-  afterCert,
-  afterHash,
-}));
+  const hash = parse('{{ htpasswd "user" "pw" | trunc 7 }}');
+  await hash.prepare();
+  const afterHash = { output: hash.execute({}), ...loaded() };
+
+  console.log(JSON.stringify({
+    functions: cert.functionNames(),
+    afterPlain,
+    afterDigest,
+    beforePrepare,
+    afterCert,
+    afterHash,
+  }));
+}

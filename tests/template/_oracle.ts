@@ -1,9 +1,8 @@
 /** Runs the Go oracle (tests/support/gotemplate) on template cases; built into .cache/go/. */
-import { bytesValue, GoTime, jsonNumber, loadAllLibraries } from "../../src/template/mod.ts";
+// Loads no library: its importers load what they render with (the node:crypto guard of
+// libraries_test.ts renders cases without node:crypto).
+import { bytesValue, GoTime, jsonNumber } from "../../src/template/mod.ts";
 import { buildGoProgram } from "../support/go_program.ts";
-
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
-await loadAllLibraries();
 
 export interface OracleCase {
   template: string;

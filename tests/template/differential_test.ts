@@ -4,12 +4,15 @@
  * render() must produce the same bytes. Skips when `go` is not installed.
  */
 import { assert } from "../support/assert.ts";
-import { render, TemplateError } from "../../src/template/mod.ts";
+import { loadAllLibraries, render, TemplateError } from "../../src/template/mod.ts";
 import { generateCases } from "./_generator.ts";
 import { generateEsoCases } from "./_eso_generator.ts";
 import type { OracleCase } from "./_oracle.ts";
 import { requireTool } from "../support/requires.ts";
 import { runOracle, toEngineData } from "./_oracle.ts";
+
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
+await loadAllLibraries();
 
 const SEED = 20261128;
 const COUNT = 3000;

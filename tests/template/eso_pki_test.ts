@@ -6,7 +6,7 @@ import { assert, assertEquals, assertStringIncludes, assertThrows } from "../sup
 import { bytesValue, loadAllLibraries, render, TemplateError } from "../../src/template/mod.ts";
 import * as F from "./_eso_fixtures.ts";
 
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
 await loadAllLibraries();
 
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));

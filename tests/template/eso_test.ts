@@ -4,7 +4,7 @@ import forge from "node-forge";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
 import { loadAllLibraries, render, TemplateError } from "../../src/template/mod.ts";
 
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
 await loadAllLibraries();
 
 function selfSigned(

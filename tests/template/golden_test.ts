@@ -4,7 +4,7 @@ import { loadAllLibraries, render, TemplateError } from "../../src/template/mod.
 import { toEngineData } from "./_oracle.ts";
 import type { GoldenCase } from "./golden_cases.ts";
 
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
 await loadAllLibraries();
 
 interface Golden extends GoldenCase {

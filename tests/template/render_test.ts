@@ -16,7 +16,7 @@ import {
   TemplateError,
 } from "../../src/template/mod.ts";
 
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
 await loadAllLibraries();
 
 const SECRET = "hunter2-Sup3rS3cret";

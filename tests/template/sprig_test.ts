@@ -3,7 +3,7 @@ import { assertEquals, assertMatch } from "../support/assert.ts";
 import { loadAllLibraries, render } from "../../src/template/mod.ts";
 import { GoTime } from "../../src/template/mod.ts";
 
-// Certificate, PKCS#12 and bcrypt functions need their libraries loaded before a sync render.
+// node-forge, bcryptjs and node:crypto must be loaded before a sync render calls their functions.
 await loadAllLibraries();
 
 const NOW = Date.UTC(2024, 4, 6, 7, 8, 9);
