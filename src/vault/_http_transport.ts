@@ -231,9 +231,11 @@ function isOtherRedirect(status: number): boolean {
   return status >= 300 && status < 400 && status !== 304;
 }
 
+const DECODER = new TextDecoder();
+
 function parseJson(bytes: Uint8Array, status: number, path: string): unknown {
   if (bytes.byteLength === 0) return undefined;
-  const text = new TextDecoder().decode(bytes);
+  const text = DECODER.decode(bytes);
   try {
     return JSON.parse(text);
   } catch {

@@ -49,3 +49,9 @@ Deno.test("readBodyCapped() does not trust a small Content-Length", async () => 
 Deno.test("readBodyCapped() returns an empty array without a body", async () => {
   assertEquals((await readBodyCapped(new Response(null, { status: 204 }), 10, "p")).byteLength, 0);
 });
+
+Deno.test("readBodyCapped() reads a body of its declared Content-Length within the cap", async () => {
+  const response = new Response(streamOf([3, 4]), { headers: { "content-length": "7" } });
+  const bytes = await readBodyCapped(response, 7, "p");
+  assertEquals(new TextDecoder().decode(bytes), "AAAAAAA");
+});
