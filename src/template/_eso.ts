@@ -2,7 +2,7 @@
 import type forge from "node-forge";
 import { forgeLib, nodeCrypto } from "./_libraries.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { def, type FuncDef, FuncError, needs } from "./_func_def.ts";
 import { bytesOf, kindOf, mapEntries } from "./_fmt.ts";
 import { marshalJson } from "./_json.ts";
 import { GoBytes } from "./values.ts";
@@ -272,24 +272,31 @@ function nullProto(v: unknown): unknown {
   return v;
 }
 
+/**
+ * ESO's functions. The PKCS#12 ones parse and write archives with node-forge and are marked
+ * `needs("node-forge", ...)`; the PEM, JWK and YAML ones do without it, so a template calling only
+ * those never loads it.
+ */
 export const ESO_FUNCS: Record<string, FuncDef> = {
-  pkcs12key: def((input: unknown) => pkcs12keyPass("", input), "any"),
-  pkcs12keyPass: def(pkcs12keyPass, "any", "any"),
-  pkcs12cert: def((input: unknown) => pkcs12certPass("", input), "any"),
-  pkcs12certPass: def(pkcs12certPass, "any", "any"),
-  pemToPkcs12: def((c: unknown, k: unknown) => toPkcs12(c, k, "", false), "any", "any"),
-  pemToPkcs12Pass: def(
-    (c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, false),
-    "any",
-    "any",
-    "any",
+  pkcs12key: needs("node-forge", def((input: unknown) => pkcs12keyPass("", input), "any")),
+  pkcs12keyPass: needs("node-forge", def(pkcs12keyPass, "any", "any")),
+  pkcs12cert: needs("node-forge", def((input: unknown) => pkcs12certPass("", input), "any")),
+  pkcs12certPass: needs("node-forge", def(pkcs12certPass, "any", "any")),
+  pemToPkcs12: needs(
+    "node-forge",
+    def((c: unknown, k: unknown) => toPkcs12(c, k, "", false), "any", "any"),
   ),
-  fullPemToPkcs12: def((c: unknown, k: unknown) => toPkcs12(c, k, "", true), "any", "any"),
-  fullPemToPkcs12Pass: def(
-    (c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, true),
-    "any",
-    "any",
-    "any",
+  pemToPkcs12Pass: needs(
+    "node-forge",
+    def((c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, false), "any", "any", "any"),
+  ),
+  fullPemToPkcs12: needs(
+    "node-forge",
+    def((c: unknown, k: unknown) => toPkcs12(c, k, "", true), "any", "any"),
+  ),
+  fullPemToPkcs12Pass: needs(
+    "node-forge",
+    def((c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, true), "any", "any", "any"),
   ),
   filterPEM: def(filterPEM, "any", "any"),
   jwkPublicKeyPem: def((j: unknown) => jwkPem(j, "public"), "any"),

@@ -1,4 +1,5 @@
 /** How the executor sees a function: its Go parameter types and implementation. */
+import type { Library } from "./_libraries.ts";
 
 /**
  * Go parameter types the executor converts and checks arguments against.
@@ -28,6 +29,11 @@ export interface FuncDef {
   variadic?: ParamType;
   /** Builtin and/or: short-circuit evaluation. */
   lazy?: "and" | "or";
+  /**
+   * Lazily loaded libraries the implementation calls, directly or through helpers (set with
+   * {@linkcode needs}): `prepare()` loads them for a template that calls the function.
+   */
+  needs?: readonly Library[];
 }
 
 /** Shorthand: `def(fn, "string", "...any")`. */
@@ -41,6 +47,15 @@ export function def(fn: (...args: never[]) => unknown, ...types: string[]): Func
   const d: FuncDef = { fn: fn as (...args: unknown[]) => unknown, params };
   if (variadic !== undefined) d.variadic = variadic;
   return d;
+}
+
+/**
+ * `d`, marked as calling `library` (e.g. `forgeLib()`), so that `prepare()` loads it for a template
+ * that calls the function, and a template that calls none of the marked functions never loads it.
+ * The mark sits next to the definition so that a new function is marked where it is written.
+ */
+export function needs(library: Library, d: FuncDef): FuncDef {
+  return { ...d, needs: [...(d.needs ?? []), library] };
 }
 
 /** Go type names of parameter types, for error messages. */

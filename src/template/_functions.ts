@@ -8,7 +8,9 @@ import { ESO_FUNCS } from "./_eso.ts";
 import { ESO_PKI_FUNCS } from "./_eso_pki.ts";
 import { SEMVER_FUNCS } from "./_semver.ts";
 import { keyFuncs } from "./_sprig_keys.ts";
-import { loadBcrypt, loadForge, loadNodeCrypto } from "./_libraries.ts";
+import { type Library, loadBcrypt, loadForge, loadNodeCrypto } from "./_libraries.ts";
+
+export type { Library } from "./_libraries.ts";
 
 export interface FunctionEnv {
   now?: (() => number) | undefined;
@@ -52,13 +54,6 @@ export function standardFunctions(env: FunctionEnv): Map<string, FuncDef> {
   ]);
 }
 
-/** Functions defined where node-forge is used (all of ESO's PKCS#12/PEM helpers and Sprig's
- * certificate generators): a template calling any of them loads it. Derived from the maps, so a
- * new function there is covered without a list to keep up. */
-const FORGE_FUNCTIONS: ReadonlySet<string> = new Set([
-  ...Object.keys(ESO_FUNCS),
-  ...Object.keys(keyFuncs({ now: systemNow, random: systemRandom })),
-]);
 /** Sprig's functions that hash with bcrypt. */
 const BCRYPT_FUNCTIONS: ReadonlySet<string> = new Set(["bcrypt", "htpasswd"]);
 /** Functions that call `node:crypto`: every one of Sprig's key, certificate and AES functions
@@ -77,20 +72,22 @@ const NODE_CRYPTO_FUNCTIONS: ReadonlySet<string> = new Set([
   "rsaDecrypt",
 ]);
 
-/** A library that some template functions need and that is loaded only for them. */
-export type Library = "node-forge" | "bcryptjs" | "node:crypto";
-
 const LOADERS: Record<Library, () => Promise<void>> = {
   "node-forge": loadForge,
   "bcryptjs": loadBcrypt,
   "node:crypto": loadNodeCrypto,
 };
 
-/** The libraries the named functions need (what {@linkcode loadLibrariesFor} loads). */
+/**
+ * The libraries the named functions need (what {@linkcode loadLibrariesFor} loads). node-forge:
+ * the functions whose definitions are marked `needs("node-forge", ...)` where they are written
+ * (ESO's PKCS#12 and Sprig's certificate functions: exactly those that reach `forgeLib()`);
+ * bcryptjs and `node:crypto`: the name lists above.
+ */
 export function librariesFor(names: Iterable<string>): Set<Library> {
   const needed = new Set<Library>();
   for (const name of names) {
-    if (FORGE_FUNCTIONS.has(name)) needed.add("node-forge");
+    for (const library of DEFAULT_MAP.get(name)?.needs ?? []) needed.add(library);
     if (BCRYPT_FUNCTIONS.has(name)) needed.add("bcryptjs");
     if (NODE_CRYPTO_FUNCTIONS.has(name)) needed.add("node:crypto");
   }

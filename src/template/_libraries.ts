@@ -10,6 +10,9 @@
 import type forge from "node-forge";
 import { FuncError } from "./_func_def.ts";
 
+/** A library that some template functions need and that is loaded only for them. */
+export type Library = "node-forge" | "bcryptjs" | "node:crypto";
+
 type Forge = typeof forge;
 type Bcrypt = typeof import("bcryptjs").default;
 type NodeCrypto = typeof import("node:crypto");
@@ -18,7 +21,12 @@ let forgeModule: Forge | undefined;
 let bcryptModule: Bcrypt | undefined;
 let nodeCryptoModule: NodeCrypto | undefined;
 
-/** node-forge, once loaded. @throws {FuncError} before {@linkcode loadForge} */
+/**
+ * node-forge, once loaded. A function definition whose implementation calls this (directly or
+ * through a helper) is marked `needs("node-forge", ...)` (`_func_def.ts`), so that `prepare()`
+ * loads it.
+ * @throws {FuncError} before {@linkcode loadForge}
+ */
 export function forgeLib(): Forge {
   if (!forgeModule) {
     throw new FuncError("internal: node-forge is not loaded (prepare the template)");

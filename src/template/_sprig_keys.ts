@@ -7,7 +7,7 @@
 import type { KeyObject } from "node:crypto";
 import type forge from "node-forge";
 import { forgeLib, nodeCrypto } from "./_libraries.ts";
-import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { def, type FuncDef, FuncError, needs } from "./_func_def.ts";
 import type { GoObject } from "./_methods.ts";
 import { bytesToGoString } from "./_go_string.ts";
 import { strval } from "./_conv.ts";
@@ -165,6 +165,40 @@ function signerOf(ca: unknown): { cert: forge.pki.Certificate; key: forge.pki.rs
   return { cert, key: rsaKeyFromPem(ca.key) };
 }
 
+/** Sprig's buildCustomCert: a certificate from base64 PEM texts, checked but kept as given. */
+function buildCustomCert(b64cert: string, b64key: string): Certificate {
+  let cert: string;
+  let key: string;
+  const strict = (s: string) => {
+    const clean = s.replace(/[\r\n]/g, "");
+    if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) throw new Error();
+    return atob(clean);
+  };
+  try {
+    cert = strict(b64cert);
+  } catch {
+    throw new FuncError("unable to decode base64 certificate");
+  }
+  try {
+    key = strict(b64key);
+  } catch {
+    throw new FuncError("unable to decode base64 private key");
+  }
+  try {
+    forgeLib().pki.certificateFromPem(cert);
+  } catch {
+    throw new FuncError("unable to decode certificate");
+  }
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad key.
+  const { createPrivateKey } = nodeCrypto();
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new FuncError("error parsing private key: no PEM data found");
+  }
+  return new Certificate(cert, key);
+}
+
 function asList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
@@ -288,7 +322,12 @@ function derivePassword(
   return out;
 }
 
-/** Key and certificate functions bound to `env` (clock for validity, randomness for serials/IVs). */
+/**
+ * Key and certificate functions bound to `env` (clock for validity, randomness for serials/IVs).
+ * The certificate functions build and parse certificates with node-forge and are marked
+ * `needs("node-forge", ...)`; `genPrivateKey`, the AES functions and `derivePassword` use only
+ * `node:crypto`.
+ */
 export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
   /** A leaf (non-CA) certificate: self-signed, or signed by `signer`. */
   const leaf = (
@@ -310,91 +349,74 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
     });
   return {
     genPrivateKey: def(genPrivateKey, "string"),
-    genCA: def(
-      (cn: string, days: bigint) =>
-        build(env, { cn, ips: [], dns: [], days, isCA: true, key: newRsaKey() }),
-      "string",
-      "int",
+    genCA: needs(
+      "node-forge",
+      def(
+        (cn: string, days: bigint) =>
+          build(env, { cn, ips: [], dns: [], days, isCA: true, key: newRsaKey() }),
+        "string",
+        "int",
+      ),
     ),
-    genCAWithKey: def(
-      (cn: string, days: bigint, key: string) =>
-        build(env, { cn, ips: [], dns: [], days, isCA: true, key: rsaKeyFromPem(key) }),
-      "string",
-      "int",
-      "string",
+    genCAWithKey: needs(
+      "node-forge",
+      def(
+        (cn: string, days: bigint, key: string) =>
+          build(env, { cn, ips: [], dns: [], days, isCA: true, key: rsaKeyFromPem(key) }),
+        "string",
+        "int",
+        "string",
+      ),
     ),
-    genSelfSignedCert: def(
-      (cn: string, ips: unknown, dns: unknown, days: bigint) =>
-        leaf(cn, ips, dns, days, newRsaKey()),
-      "string",
-      "list",
-      "list",
-      "int",
+    genSelfSignedCert: needs(
+      "node-forge",
+      def(
+        (cn: string, ips: unknown, dns: unknown, days: bigint) =>
+          leaf(cn, ips, dns, days, newRsaKey()),
+        "string",
+        "list",
+        "list",
+        "int",
+      ),
     ),
-    genSelfSignedCertWithKey: def(
-      (cn: string, ips: unknown, dns: unknown, days: bigint, key: string) =>
-        leaf(cn, ips, dns, days, rsaKeyFromPem(key)),
-      "string",
-      "list",
-      "list",
-      "int",
-      "string",
+    genSelfSignedCertWithKey: needs(
+      "node-forge",
+      def(
+        (cn: string, ips: unknown, dns: unknown, days: bigint, key: string) =>
+          leaf(cn, ips, dns, days, rsaKeyFromPem(key)),
+        "string",
+        "list",
+        "list",
+        "int",
+        "string",
+      ),
     ),
-    genSignedCert: def(
-      (cn: string, ips: unknown, dns: unknown, days: bigint, ca: unknown) =>
-        leaf(cn, ips, dns, days, newRsaKey(), signerOf(ca)),
-      "string",
-      "list",
-      "list",
-      "int",
-      "any",
+    genSignedCert: needs(
+      "node-forge",
+      def(
+        (cn: string, ips: unknown, dns: unknown, days: bigint, ca: unknown) =>
+          leaf(cn, ips, dns, days, newRsaKey(), signerOf(ca)),
+        "string",
+        "list",
+        "list",
+        "int",
+        "any",
+      ),
     ),
-    genSignedCertWithKey: def(
-      (cn: string, ips: unknown, dns: unknown, days: bigint, ca: unknown, key: string) =>
-        leaf(cn, ips, dns, days, rsaKeyFromPem(key), signerOf(ca)),
-      "string",
-      "list",
-      "list",
-      "int",
-      "any",
-      "string",
+    genSignedCertWithKey: needs(
+      "node-forge",
+      def(
+        (cn: string, ips: unknown, dns: unknown, days: bigint, ca: unknown, key: string) =>
+          leaf(cn, ips, dns, days, rsaKeyFromPem(key), signerOf(ca)),
+        "string",
+        "list",
+        "list",
+        "int",
+        "any",
+        "string",
+      ),
     ),
-    buildCustomCert: def(
-      (b64cert: string, b64key: string) => {
-        let cert: string;
-        let key: string;
-        const strict = (s: string) => {
-          const clean = s.replace(/[\r\n]/g, "");
-          if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) throw new Error();
-          return atob(clean);
-        };
-        try {
-          cert = strict(b64cert);
-        } catch {
-          throw new FuncError("unable to decode base64 certificate");
-        }
-        try {
-          key = strict(b64key);
-        } catch {
-          throw new FuncError("unable to decode base64 private key");
-        }
-        try {
-          forgeLib().pki.certificateFromPem(cert);
-        } catch {
-          throw new FuncError("unable to decode certificate");
-        }
-        // Outside the try: an unprepared template fails with "not loaded", not as a bad key.
-        const { createPrivateKey } = nodeCrypto();
-        try {
-          createPrivateKey(key);
-        } catch {
-          throw new FuncError("error parsing private key: no PEM data found");
-        }
-        return new Certificate(cert, key);
-      },
-      "string",
-      "string",
-    ),
+    buildCustomCert: needs("node-forge", def(buildCustomCert, "string", "string")),
     encryptAES: def(
       (password: string, plaintext: string) => encryptAES(env, password, plaintext),
       "string",
