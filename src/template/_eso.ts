@@ -90,9 +90,11 @@ function filterPEM(pemType: unknown, input: unknown): string {
 }
 
 function decodePkcs12(input: unknown, pass: string, what: "key" | "cert"): forge.pkcs12.Pkcs12Pfx {
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad archive.
+  const lib = forgeLib();
   try {
-    const asn1 = forgeLib().asn1.fromDer(binaryInput(input));
-    return forgeLib().pkcs12.pkcs12FromAsn1(asn1, false, pass);
+    const asn1 = lib.asn1.fromDer(binaryInput(input));
+    return lib.pkcs12.pkcs12FromAsn1(asn1, false, pass);
   } catch (e) {
     const reason = e instanceof Error ? e.message.split("\n")[0] : "decoding error";
     throw new FuncError(
@@ -156,8 +158,10 @@ function pkcs12certPass(pass: unknown, input: unknown): string {
 }
 
 function parseCert(der: string): forge.pki.Certificate {
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad certificate.
+  const lib = forgeLib();
   try {
-    return forgeLib().pki.certificateFromAsn1(forgeLib().asn1.fromDer(der));
+    return lib.pki.certificateFromAsn1(lib.asn1.fromDer(der));
   } catch {
     throw new FuncError("x509: malformed certificate");
   }
@@ -166,13 +170,15 @@ function parseCert(der: string): forge.pki.Certificate {
 function parseKey(pem: string): forge.pki.rsa.PrivateKey {
   const block = pemDecodeAll(pem).blocks[0];
   if (!block) throw new FuncError("unable to parse private key type");
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad key.
+  const lib = forgeLib();
   try {
-    const asn1 = forgeLib().asn1.fromDer(block.der);
+    const asn1 = lib.asn1.fromDer(block.der);
     try {
-      return forgeLib().pki.privateKeyFromAsn1(asn1) as forge.pki.rsa.PrivateKey;
+      return lib.pki.privateKeyFromAsn1(asn1) as forge.pki.rsa.PrivateKey;
     } catch {
-      return forgeLib().pki.privateKeyFromAsn1(
-        forgeLib().pki.wrapRsaPrivateKey(asn1),
+      return lib.pki.privateKeyFromAsn1(
+        lib.pki.wrapRsaPrivateKey(asn1),
       ) as forge.pki.rsa.PrivateKey;
     }
   } catch {

@@ -24,7 +24,8 @@ let nodeCryptoModule: NodeCrypto | undefined;
 /**
  * node-forge, once loaded. A function definition whose implementation calls this (directly or
  * through a helper) is marked `needs("node-forge", ...)` (`_func_def.ts`), so that `prepare()`
- * loads it.
+ * loads it. Call it outside a `try` that turns errors into messages, so that an unprepared template
+ * fails with "not loaded" instead of reporting bad input.
  * @throws {FuncError} before {@linkcode loadForge}
  */
 export function forgeLib(): Forge {

@@ -156,9 +156,11 @@ function signerOf(ca: unknown): { cert: forge.pki.Certificate; key: forge.pki.rs
   if (!(ca instanceof Certificate)) {
     throw new FuncError("wrong type for value; expected sprig.certificate");
   }
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad certificate.
+  const lib = forgeLib();
   let cert: forge.pki.Certificate;
   try {
-    cert = forgeLib().pki.certificateFromPem(ca.cert);
+    cert = lib.pki.certificateFromPem(ca.cert);
   } catch {
     throw new FuncError("unable to decode certificate");
   }
@@ -184,8 +186,10 @@ function buildCustomCert(b64cert: string, b64key: string): Certificate {
   } catch {
     throw new FuncError("unable to decode base64 private key");
   }
+  // Outside the try: an unprepared template fails with "not loaded", not as a bad certificate.
+  const lib = forgeLib();
   try {
-    forgeLib().pki.certificateFromPem(cert);
+    lib.pki.certificateFromPem(cert);
   } catch {
     throw new FuncError("unable to decode certificate");
   }

@@ -2,14 +2,30 @@
  * Run by libraries_test.ts in a fresh process: proves node-forge, bcryptjs and node:crypto load
  * only for templates that call functions needing them. Prints one JSON line of findings.
  *
- * Without arguments, it prepares and renders a sequence of templates. With `TEMPLATE [DATA_JSON]`
- * it reports on that one template: what is loaded before `prepare()`, what rendering it before
- * `prepare()` gives, and the output and what is loaded after.
+ * Without arguments, it prepares and renders a sequence of templates. With
+ * `TEMPLATE [DATA_JSON [PRELOAD]]` it reports on that one template: what is loaded before
+ * `prepare()`, what rendering it before `prepare()` gives, and the output and what is loaded after.
+ * PRELOAD lists libraries (comma-separated) to load first, so that rendering before `prepare()`
+ * stops at the one library left out (node-forge's functions call `node:crypto` first).
  *
  * @module
  */
 import { parse } from "../../src/template/mod.ts";
-import { bcryptLib, forgeLib, nodeCrypto } from "../../src/template/_libraries.ts";
+import {
+  bcryptLib,
+  forgeLib,
+  type Library,
+  loadBcrypt,
+  loadForge,
+  loadNodeCrypto,
+  nodeCrypto,
+} from "../../src/template/_libraries.ts";
+
+const LOADERS: Record<Library, () => Promise<void>> = {
+  "node-forge": loadForge,
+  "bcryptjs": loadBcrypt,
+  "node:crypto": loadNodeCrypto,
+};
 
 function isLoaded(lib: () => unknown): boolean {
   try {
@@ -27,8 +43,9 @@ const loaded = () => ({
 });
 
 if (Deno.args.length > 0) {
-  const [source, dataJson] = Deno.args as [string, string | undefined];
+  const [source, dataJson, preload] = Deno.args as [string, string?, string?];
   const data = dataJson === undefined ? {} : JSON.parse(dataJson);
+  for (const library of preload?.split(",") ?? []) await LOADERS[library as Library]();
   const template = parse(source);
   const before = loaded();
   let unprepared: string;
