@@ -1,6 +1,6 @@
 /** Runs the Go oracle (tests/support/gotemplate) on template cases; built into .cache/go/. */
-// Loads no library: its importers load what they render with (the node:crypto guard of
-// libraries_test.ts renders cases without node:crypto).
+// Loads no library: its importers load what they render with (the guards of libraries_test.ts
+// render cases without node-forge, and without node:crypto).
 import { bytesValue, GoTime, jsonNumber } from "../../src/template/mod.ts";
 import { buildGoProgram } from "../support/go_program.ts";
 
