@@ -7,6 +7,7 @@ import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import forge from "node-forge";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import * as F from "./_eso_fixtures.ts";
+import { librariesFor, standardFunctions } from "../../src/template/_functions.ts";
 
 /** Runs a child script of this directory in a fresh process; returns its last line, parsed. */
 async function runChild(script: string, ...args: string[]): Promise<Record<string, unknown>> {
@@ -198,6 +199,11 @@ Deno.test("prepare() loads node-forge for each function that calls it; before, t
       F.CERT_GOOBLE,
     ),
   };
+  // The cases are exactly the functions marked for node-forge: a newly marked one needs a case.
+  const marked = [...standardFunctions({}).keys()].filter((name) =>
+    librariesFor([name]).has("node-forge")
+  );
+  assertEquals(marked.sort(), Object.keys(cases).sort());
   await Promise.all(
     Object.entries(cases).map(async ([fn, c]) => {
       // node:crypto loaded first: the certificate functions call it before node-forge.
