@@ -57,9 +57,9 @@ function handleOf(file: Deno.FsFile): FsFileHandle {
  *
  * Every call but fsync, directory listing and reading /etc/passwd is made synchronously: Deno
  * runs async file ops on a blocking thread pool, and handing one over costs more CPU than the
- * call itself. Measured here (`/tmp/mb/fsops.ts` in the issue 13 note): one atomic write (open,
- * write, fsync, chmod, rename, directory fsync) took 0.9–1.4 ms of CPU with async calls and
- * 0.6 ms with only the two fsyncs async. The calls are on local paths the sink has already
+ * call itself. Measured with `bench/fs_ops.ts`: one atomic write (open, write, fsync, chmod,
+ * rename, directory fsync) took 0.9–1.4 ms of CPU with async calls and 0.6 ms with only the two
+ * fsyncs async. The calls are on local paths the sink has already
  * checked (a regular file, its directory, a temp file it creates): they take microseconds.
  *
  * Needs `--allow-read` and `--allow-write` for the target directories, and `--allow-read` for
