@@ -135,7 +135,16 @@ async function waitAllFiles(
 ): Promise<number> {
   const pending = new Set(seeded.secrets.map((s) => s.name));
   for (;;) {
+    // One listing per pass, then only files that exist are read: reading all 5,000 paths every
+    // 20 ms (most of them missing at first) took a core from the contender on a 2-core machine.
+    const present = new Set<string>();
+    try {
+      for await (const entry of Deno.readDir(out)) present.add(entry.name);
+    } catch {
+      // Not created yet.
+    }
     for (const name of [...pending]) {
+      if (!present.has(`${name}.env`)) continue;
       if (await fileHolds(`${out}/${name}.env`, seeded.content.get(name)!)) pending.delete(name);
     }
     if (pending.size === 0) return performance.now() - since;
