@@ -1,7 +1,7 @@
 /**
- * CPU per KV read against a real OpenBao dev server when the response body is read through a
- * stream reader with a byte cap (`readBodyCapped` before issue 13) and in one piece with
- * `arrayBuffer()` (what it does now for a declared Content-Length), alternating. The client
+ * CPU per KV read against a real OpenBao dev server when `readBodyCapped` reads the response body
+ * through a stream reader counting chunks (what it does without a Content-Length, and did always
+ * before issue 13) and in one piece with `arrayBuffer()` (a declared Content-Length), alternating. The client
  * process's CPU only (Linux /proc/self/stat); the server runs in its own process.
  *
  * Run: `deno run -A bench/body_read.ts [requests=3000] [rounds=3]` (needs `OPENBAO_BIN` or Go to
@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { readBodyCapped } from "../src/vault/_response_body.ts";
 import { startOpenBao } from "../tests/support/openbao.ts";
 
 const requests = Number(Deno.args[0] ?? 3000);
@@ -20,27 +21,6 @@ function cpuMs(): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** The stream-reader way: chunks counted against the cap, then joined. */
-async function viaReader(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const reader = response.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) throw new Error("too large");
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 await using bao = await startOpenBao();
 await bao.writeKv2("secret", "bench/x", { username: "user-1", password: crypto.randomUUID() });
 const url = `${bao.address}/v1/secret/data/bench/x`;
@@ -50,9 +30,10 @@ for (let round = 1; round <= rounds; round++) {
     const cpu0 = cpuMs();
     for (let i = 0; i < requests; i++) {
       const response = await fetch(url, { headers: { "X-Vault-Token": bao.rootToken } });
+      // Without its headers the same body has no declared length: readBodyCapped streams it.
       const bytes = mode === "arrayBuffer"
-        ? new Uint8Array(await response.arrayBuffer())
-        : await viaReader(response, 1 << 20);
+        ? await readBodyCapped(response, 1 << 20, "bench/x")
+        : await readBodyCapped(new Response(response.body), 1 << 20, "bench/x");
       JSON.parse(decoder.decode(bytes));
     }
     console.log(
