@@ -6,8 +6,9 @@
  * and divides by the refreshes the server saw (audit log reads) in that window. Also reports the
  * resident memory at the end.
  *
- * Run: `deno run -A bench/sync_cpu.ts [secrets=50] [windowSeconds=20] [metrics=false]`
- * (about windowSeconds + 5 s). Linux only (/proc). The sidecar runs with the flags of
+ * Run: `deno run -A bench/sync_cpu.ts [secrets=50] [windowSeconds=20] [metrics=false]
+ * [interval=1s] [warmupSeconds=3]` (about warm-up + window + 5 s). An interval of a minute or more
+ * shows the cost of refreshes whose files the sink re-reads (it trusts a file it wrote for 60 s). Linux only (/proc). The sidecar runs with the flags of
  * `deno task run`; `BENCH_DENO_FLAGS="--cpu-prof --cpu-prof-dir=DIR"` adds more (space-separated).
  *
  * @module
@@ -21,6 +22,8 @@ import { runTaskFlags } from "./_process.ts";
 const secrets = Number(Deno.args[0] ?? 50);
 const windowS = Number(Deno.args[1] ?? 20);
 const metrics = (Deno.args[2] ?? "false") === "true";
+const interval = Deno.args[3] ?? "1s";
+const warmupS = Number(Deno.args[4] ?? 3);
 /** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`; 100 on Linux). */
 const CLK_TCK = 100;
 
@@ -63,7 +66,7 @@ for (let i = 0; i < secrets; i++) {
   yaml += `
   - name: s${i}
     key: bench/s${i}
-    refreshInterval: 1s
+    refreshInterval: ${interval}
     template:
       data:
         env: |
@@ -88,7 +91,7 @@ await sidecar.waitFor(async () => {
   }
   return true;
 }, "every file");
-await sleep(3_000); // warm-up: JIT, first refreshes
+await sleep(warmupS * 1000); // warm-up: JIT, first refreshes
 const cpuBefore = await cpuMs(sidecar.pid);
 const readsBefore = await serverReads(audit);
 const started = performance.now();
@@ -116,7 +119,7 @@ const result = {
   filesWritten: written,
 };
 console.log(
-  `${secrets} secrets at 1s for ${Math.round(wallMs / 1000)} s (metrics ${
+  `${secrets} secrets at ${interval} for ${Math.round(wallMs / 1000)} s (metrics ${
     metrics ? "on" : "off"
   }): ${refreshes} unchanged refreshes, ${cpu} ms CPU → ${result.cpuMsPer1000Refreshes} ms CPU per 1,000 refreshes (${result.cpuPercentOfOneCore}% of one core), RSS ${result.rssMiB} MiB`,
 );

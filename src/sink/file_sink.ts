@@ -351,18 +351,29 @@ export class FileSink {
 
   /**
    * Whether `file.path` still holds what this sink last wrote or read back there, with the
-   * planned mode and owner: the same inode, size and mtime (one lstat), remembered less than
-   * {@linkcode KNOWN_TTL_MS} ago. `false` when unsure (never written, too old, changed, gone, a
-   * failed lstat); never throws. The syncer asks it before skipping a refresh whose secret has
-   * not changed; `false` means render and {@linkcode write} as usual.
+   * planned mode and owner: the same inode, size and mtime (one lstat). An identity remembered
+   * {@linkcode KNOWN_TTL_MS} ago or more is confirmed by reading the file back, as
+   * {@linkcode write} would (a same-size edit that kept the mtime cannot hide for longer).
+   * `false` when unsure (never written, changed, gone, unreadable); never throws. The syncer asks
+   * it before skipping a refresh whose secret has not changed; `false` means render and
+   * {@linkcode write} as usual.
    */
   async intact(file: FilePlan): Promise<boolean> {
     const known = this.#known.get(file.path);
-    if (known === undefined || this.#clock.now() - known.verifiedAt >= KNOWN_TTL_MS) return false;
+    if (known === undefined) return false;
     try {
       const info = await this.#fs.lstat(file.path);
-      return info.isFile && sameIdentity(known, info) &&
-        metadataMatches(info, file.mode, known.ids);
+      if (
+        !info.isFile || !sameIdentity(known, info) || !metadataMatches(info, file.mode, known.ids)
+      ) {
+        return false;
+      }
+      if (this.#clock.now() - known.verifiedAt < KNOWN_TTL_MS) return true;
+      // Refreshes at intervals of a minute or more land here every time: one read instead of a
+      // render and a write's read-back.
+      if (!(await this.#hasContent(file.path, known.content))) return false;
+      known.verifiedAt = this.#clock.now();
+      return true;
     } catch {
       return false;
     }

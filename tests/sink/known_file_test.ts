@@ -60,7 +60,8 @@ Deno.test("FileSink.write() reads the file back again once the remembered identi
 Deno.test("FileSink.intact() is true only for a file as this sink last wrote it, recently", async () => {
   await using dir = await tmpDir();
   const clock = new FakeClock();
-  const sink = new FileSink({ clock });
+  const { fs, counts } = countingFs();
+  const sink = new FileSink({ clock, fs });
   const file = filePlan(dir.join("a.env"));
   assertEquals(await sink.intact(file), false, "never written");
   await sink.write(file, enc("A=1\n"));
@@ -78,10 +79,21 @@ Deno.test("FileSink.intact() is true only for a file as this sink last wrote it,
   await sink.write(file, enc("A=1\n"));
   assertEquals(await sink.intact(file), true);
 
+  // Rewritten in place with other bytes of the same size, the mtime put back: the identity
+  // matches, so it is trusted until the remembered identity is old, then read back.
+  const before = await Deno.lstat(file.path);
+  await Deno.writeTextFile(file.path, "A=2\n");
+  await Deno.utime(file.path, before.atime!, before.mtime!);
+  assertEquals(await sink.intact(file), true, "identity kept: trusted while recent");
   await clock.tick(KNOWN_TTL_MS);
-  assertEquals(await sink.intact(file), false, "remembered too long ago");
-  assertEquals(await sink.write(file, enc("A=1\n")), "unchanged", "read back");
+  assertEquals(await sink.intact(file), false, "read back once old: other bytes");
+  assertEquals(await sink.write(file, enc("A=1\n")), "written");
+  await clock.tick(KNOWN_TTL_MS);
+  const opens = counts.open;
+  assertEquals(await sink.intact(file), true, "read back once old: same bytes");
+  assertEquals(counts.open, opens + 1, "one read");
   assertEquals(await sink.intact(file), true, "trusted again after the read");
+  assertEquals(counts.open, opens + 1, "no read while recent");
 
   await Deno.remove(file.path);
   assertEquals(await sink.intact(file), false, "gone");
