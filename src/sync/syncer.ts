@@ -305,6 +305,10 @@ export class Syncer {
           : undefined;
         return failed("read", error, removed);
       }
+      // Nothing changed since the last write: neither render nor write.
+      if (await this.#unchanged(secret, compiled, read.data)) {
+        return ok(unchangedFiles(secret), [], read.data.version);
+      }
       try {
         rendered = this.#render(secret, compiled, read);
       } catch (error) {
@@ -321,13 +325,6 @@ export class Syncer {
       }
       break;
     }
-    if (await this.#unchanged(secret, compiled, read.data)) {
-      return ok(
-        secret.files.map((f) => ({ path: f.path, result: "unchanged" })),
-        [],
-        read.data.version,
-      );
-    }
     const older = this.#olderThanRendered(secret, read.data);
     if (older !== undefined) {
       log.info(
@@ -335,7 +332,7 @@ export class Syncer {
           "(a standby behind the leader?); files kept",
         { secret: secret.name, version: read.data.version, rendered: older },
       );
-      return ok(secret.files.map((f) => ({ path: f.path, result: "unchanged" })), [], older);
+      return ok(unchangedFiles(secret), [], older);
     }
     let files: FileOutcome[];
     this.#lastWrite.delete(secret.name);
@@ -570,6 +567,11 @@ export class Syncer {
       },
     );
   }
+}
+
+/** Every file of `secret`, left as it is. */
+function unchangedFiles(secret: SecretPlan): FileOutcome[] {
+  return secret.files.map((f) => ({ path: f.path, result: "unchanged" }));
 }
 
 /**
