@@ -305,8 +305,8 @@ export const ESO_FUNCS: Record<string, FuncDef> = {
     def((c: unknown, k: unknown, p: unknown) => toPkcs12(c, k, p, true), "any", "any", "any"),
   ),
   filterPEM: def(filterPEM, "any", "any"),
-  jwkPublicKeyPem: def((j: unknown) => jwkPem(j, "public"), "any"),
-  jwkPrivateKeyPem: def((j: unknown) => jwkPem(j, "private"), "any"),
+  jwkPublicKeyPem: needs("node:crypto", def((j: unknown) => jwkPem(j, "public"), "any")),
+  jwkPrivateKeyPem: needs("node:crypto", def((j: unknown) => jwkPem(j, "private"), "any")),
   toYaml: def(toYaml, "any"),
   fromYaml: def(fromYaml, "any"),
 };

@@ -5,7 +5,7 @@
  * ciphertext or plaintext: only fixed texts and Go's library messages.
  */
 import type { KeyObject } from "node:crypto";
-import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { def, type FuncDef, FuncError, needs } from "./_func_def.ts";
 import { nodeCrypto } from "./_libraries.ts";
 import { bytesOf } from "./_fmt.ts";
 import { bytesToGoString, goStringBytes } from "./_go_string.ts";
@@ -182,7 +182,7 @@ function filterCertChain(certType: string, input: unknown): string {
 }
 
 export const ESO_PKI_FUNCS: Record<string, FuncDef> = {
-  rsaDecrypt: def(rsaDecrypt, "string", "string", "text", "text"),
+  rsaDecrypt: needs("node:crypto", def(rsaDecrypt, "string", "string", "text", "text")),
   certSANs: def(certSANs, "text"),
   filterCertChain: def(filterCertChain, "string", "text"),
 };

@@ -58,6 +58,11 @@ export function needs(library: Library, d: FuncDef): FuncDef {
   return { ...d, needs: [...(d.needs ?? []), library] };
 }
 
+/** Every definition of `defs`, marked as calling `library` (see {@linkcode needs}). */
+export function needsAll(library: Library, defs: Record<string, FuncDef>): Record<string, FuncDef> {
+  return Object.fromEntries(Object.entries(defs).map(([name, d]) => [name, needs(library, d)]));
+}
+
 /** Go type names of parameter types, for error messages. */
 export const PARAM_TYPE_NAMES: Record<ParamType, string> = {
   value: "reflect.Value",

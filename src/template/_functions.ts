@@ -54,24 +54,6 @@ export function standardFunctions(env: FunctionEnv): Map<string, FuncDef> {
   ]);
 }
 
-/** Sprig's functions that hash with bcrypt. */
-const BCRYPT_FUNCTIONS: ReadonlySet<string> = new Set(["bcrypt", "htpasswd"]);
-/** Functions that call `node:crypto`: every one of Sprig's key, certificate and AES functions
- * (derived from their map), and by name the few in maps that mostly do without it: Sprig's
- * digests (not adler32sum, computed here) and `htpasswd` (its SHA variant), ESO's JWK converters
- * and `rsaDecrypt`. A template calling none of them never loads Deno's Node compatibility layer
- * through it. */
-const NODE_CRYPTO_FUNCTIONS: ReadonlySet<string> = new Set([
-  ...Object.keys(keyFuncs({ now: systemNow, random: systemRandom })),
-  "sha1sum",
-  "sha256sum",
-  "sha512sum",
-  "htpasswd",
-  "jwkPublicKeyPem",
-  "jwkPrivateKeyPem",
-  "rsaDecrypt",
-]);
-
 const LOADERS: Record<Library, () => Promise<void>> = {
   "node-forge": loadForge,
   "bcryptjs": loadBcrypt,
@@ -79,17 +61,14 @@ const LOADERS: Record<Library, () => Promise<void>> = {
 };
 
 /**
- * The libraries the named functions need (what {@linkcode loadLibrariesFor} loads). node-forge:
- * the functions whose definitions are marked `needs("node-forge", ...)` where they are written
- * (ESO's PKCS#12 and Sprig's certificate functions: exactly those that reach `forgeLib()`);
- * bcryptjs and `node:crypto`: the name lists above.
+ * The libraries the named functions need (what {@linkcode loadLibrariesFor} loads): those their
+ * definitions are marked with where they are written (`needs(library, def(...))`), so a new
+ * function is covered where it is added.
  */
 export function librariesFor(names: Iterable<string>): Set<Library> {
   const needed = new Set<Library>();
   for (const name of names) {
     for (const library of DEFAULT_MAP.get(name)?.needs ?? []) needed.add(library);
-    if (BCRYPT_FUNCTIONS.has(name)) needed.add("bcryptjs");
-    if (NODE_CRYPTO_FUNCTIONS.has(name)) needed.add("node:crypto");
   }
   return needed;
 }

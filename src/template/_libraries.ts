@@ -35,13 +35,19 @@ export function forgeLib(): Forge {
   return forgeModule;
 }
 
-/** bcryptjs, once loaded. @throws {FuncError} before {@linkcode loadBcrypt} */
+/**
+ * bcryptjs, once loaded; a function calling it is marked `needs("bcryptjs", ...)`.
+ * @throws {FuncError} before {@linkcode loadBcrypt}
+ */
 export function bcryptLib(): Bcrypt {
   if (!bcryptModule) throw new FuncError("internal: bcryptjs is not loaded (prepare the template)");
   return bcryptModule;
 }
 
-/** `node:crypto`, once loaded. @throws {FuncError} before {@linkcode loadNodeCrypto} */
+/**
+ * `node:crypto`, once loaded; a function calling it is marked `needs("node:crypto", ...)`, like
+ * node-forge's. @throws {FuncError} before {@linkcode loadNodeCrypto}
+ */
 export function nodeCrypto(): NodeCrypto {
   if (!nodeCryptoModule) {
     throw new FuncError("internal: node:crypto is not loaded (prepare the template)");

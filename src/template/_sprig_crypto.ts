@@ -1,6 +1,6 @@
 /** Sprig's encoding, hashing, random and regex functions. */
 import { bcryptLib, nodeCrypto } from "./_libraries.ts";
-import { def, type FuncDef, FuncError } from "./_func_def.ts";
+import { def, type FuncDef, FuncError, needs } from "./_func_def.ts";
 import { marshalJson, unmarshalJson } from "./_json.ts";
 import { withGoType } from "./values.ts";
 import { bytesToGoString, goStringBytes } from "./_go_string.ts";
@@ -342,12 +342,16 @@ export const CRYPTO_FUNCS: Record<string, FuncDef> = {
   b32enc: def(b32enc, "string"),
   b32dec: def(b32dec, "string"),
   hexdec: def(hexdec, "string"),
-  sha1sum: def(hash("sha1"), "string"),
-  sha256sum: def(hash("sha256"), "string"),
-  sha512sum: def(hash("sha512"), "string"),
+  sha1sum: needs("node:crypto", def(hash("sha1"), "string")),
+  sha256sum: needs("node:crypto", def(hash("sha256"), "string")),
+  sha512sum: needs("node:crypto", def(hash("sha512"), "string")),
   adler32sum: def(adler32, "string"),
-  bcrypt: def(bcrypt, "string"),
-  htpasswd: def(htpasswd, "string", "string", "...string"),
+  bcrypt: needs("bcryptjs", def(bcrypt, "string")),
+  // Its variant is an argument: bcrypt by default, SHA-1 (node:crypto) with "sha".
+  htpasswd: needs(
+    "bcryptjs",
+    needs("node:crypto", def(htpasswd, "string", "string", "...string")),
+  ),
   fromJson: def(fromJson, "string"),
   mustFromJson: def(mustFromJson, "string"),
   toJson: def((v: unknown) => quiet(() => marshalJson(v, true)), "any"),

@@ -7,7 +7,7 @@
 import type { KeyObject } from "node:crypto";
 import type forge from "node-forge";
 import { forgeLib, nodeCrypto } from "./_libraries.ts";
-import { def, type FuncDef, FuncError, needs } from "./_func_def.ts";
+import { def, type FuncDef, FuncError, needs, needsAll } from "./_func_def.ts";
 import type { GoObject } from "./_methods.ts";
 import { bytesToGoString } from "./_go_string.ts";
 import { strval } from "./_conv.ts";
@@ -351,7 +351,8 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
       key,
       ...(signer ? { signer } : {}),
     });
-  return {
+  // Every key, certificate and AES function here calls node:crypto.
+  return needsAll("node:crypto", {
     genPrivateKey: def(genPrivateKey, "string"),
     genCA: needs(
       "node-forge",
@@ -428,5 +429,5 @@ export function keyFuncs(env: KeyEnv): Record<string, FuncDef> {
     ),
     decryptAES: def(decryptAES, "string", "string"),
     derivePassword: def(derivePassword, "uint32", "string", "string", "string", "string"),
-  };
+  });
 }
